@@ -1,0 +1,198 @@
+/**
+ * The Feishu connector: `CalendarConnector` over the Lark SDK, with one token cache per client,
+ * rate limits (50/s and 1000/min per app) and retries (backoff with jitter, honouring the reset
+ * headers) inside. Reads use the calendar owner's user token when `userToken(owner)` has one, else the
+ * tenant token (the app then needs the calendar shared with it).
+ */
+import * as lark from '@larksuiteoapi/node-sdk';
+import PQueue from 'p-queue';
+import { BridgeError } from '../../src/core/index.ts';
+import type { CalendarConnector, CalendarInfo, CalendarRef } from '../../src/ports/index.ts';
+import { TokenCache } from './cache.ts';
+import { checkEnvelope, TOKEN_INVALID, toBridgeError } from './errors.ts';
+import { listChanges } from './pull.ts';
+import { writeOps } from './write.ts';
+
+export interface FeishuConnectorOptions {
+  appId: string;
+  appSecret: string;
+  /** Base URL: https://open.feishu.cn, https://open.larksuite.com, or an emulator's URL. */
+  domain: string;
+  /** The user's current access token (see user-tokens.ts), or undefined to use the tenant token. */
+  userToken?: (openId: string) => Promise<string | undefined>;
+  /** E-mail of a Feishu user, for attendee mapping. */
+  emailOf?: (openId: string) => string | undefined;
+  /**
+   * Requests per second and per minute. Default 45/s and 950/min: a margin under the documented
+   * 50/s and 1000/min per app, because requests released at the end of one second can reach Feishu
+   * in the next one (seen as 429s on a loaded machine).
+   */
+  rate?: { perSecond?: number; perMinute?: number };
+  /** Attempts after the first on rate limits and transient failures. Default 5. */
+  retries?: number;
+  /** First backoff step; doubles per attempt, with jitter. Default 500 ms. */
+  baseDelayMs?: number;
+  /** anchor_time (Unix seconds) for full listings. Default 0: everything. */
+  anchorTime?: number;
+  /** Fetch each changed event with its attendees (list items carry none). Default true. */
+  attendees?: boolean;
+}
+
+export interface Api {
+  sdk: lark.Client;
+  options: FeishuConnectorOptions;
+  /** One SDK call, rate-limited and retried; throws BridgeError. */
+  call<T extends { code?: number; msg?: string }>(what: string, fn: () => Promise<T>): Promise<T>;
+  /** The request option that selects the owner's user token, if any. */
+  as(owner: string): Promise<ReturnType<typeof lark.withUserAccessToken> | undefined>;
+  resolve(calendar: CalendarRef): Promise<string>;
+}
+
+export interface FeishuConnector extends CalendarConnector {
+  readonly kind: 'feishu';
+  /** open_id by e-mail, for the e-mails Feishu knows (tenant token, 50 per call). */
+  lookupUsersByEmail(emails: string[]): Promise<Map<string, string>>;
+  /** Subscribe a user's calendar-list changes (needs the user's token). */
+  subscribeCalendarList(openId: string): Promise<void>;
+  /** Subscribe event changes of one calendar for a user (needs the user's token). */
+  subscribeEvents(openId: string, calendarId: string): Promise<void>;
+  unsubscribeEvents(openId: string, calendarId: string): Promise<void>;
+  /** The user's primary calendar id (needs the user's token). */
+  primaryCalendar(openId: string): Promise<string>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const quiet = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
+
+export function createFeishuConnector(options: FeishuConnectorOptions): FeishuConnector {
+  const cache = new TokenCache();
+  const sdk = new lark.Client({
+    appId: options.appId,
+    appSecret: options.appSecret,
+    domain: options.domain,
+    disableTokenCache: false,
+    cache,
+    logger: quiet,
+  });
+  const perSecond = new PQueue({ intervalCap: options.rate?.perSecond ?? 45, interval: 1000, strict: true });
+  const perMinute = new PQueue({
+    intervalCap: options.rate?.perMinute ?? 950,
+    interval: 60_000,
+    strict: true,
+  });
+  const retries = options.retries ?? 5;
+  const base = options.baseDelayMs ?? 500;
+  const primaries = new Map<string, string>();
+
+  const api: Api = {
+    sdk,
+    options,
+    async call(what, fn) {
+      let tokenRetried = false;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const r = await perMinute.add(() => perSecond.add(fn));
+          return checkEnvelope(r as any, what);
+        } catch (e) {
+          const err = toBridgeError(e, what);
+          // A tenant token the SDK still caches but the server refused (expired early, revoked): drop it once.
+          if (err.kind === 'auth' && TOKEN_INVALID.has(Number(err.code)) && !tokenRetried) {
+            tokenRetried = true;
+            cache.clear();
+            continue;
+          }
+          if (!err.retryable || attempt >= retries) throw err;
+          const backoff = base * 2 ** attempt * (0.5 + Math.random());
+          await sleep(Math.max(err.retryAfterMs ?? 0, backoff));
+        }
+      }
+    },
+    async as(owner) {
+      const token = owner && options.userToken ? await options.userToken(owner) : undefined;
+      return token ? lark.withUserAccessToken(token) : undefined;
+    },
+    async resolve(calendar) {
+      return calendar.id === 'primary' ? connector.primaryCalendar(calendar.owner) : calendar.id;
+    },
+  };
+
+  async function userOption(openId: string) {
+    const opt = await api.as(openId);
+    if (!opt)
+      throw new BridgeError('auth', `feishu: no user token for ${openId} (consent missing or lapsed)`, {
+        provider: 'feishu',
+      });
+    return opt;
+  }
+
+  const connector: FeishuConnector = {
+    kind: 'feishu',
+    listChanges: (calendar, cursor) => listChanges(api, calendar, cursor),
+    write: (calendar, ops, writeOptions) => writeOps(api, calendar, ops, writeOptions),
+    async listCalendars(owner) {
+      const opt = await api.as(owner);
+      const out: CalendarInfo[] = [];
+      let page_token: string | undefined;
+      do {
+        const r = await api.call('calendar.list', () =>
+          sdk.calendar.v4.calendar.list(
+            { params: { page_size: 1000, ...(page_token ? { page_token } : {}) } },
+            opt,
+          ),
+        );
+        for (const c of r.data?.calendar_list ?? []) {
+          out.push({
+            id: c.calendar_id!,
+            summary: c.summary ?? '',
+            primary: c.type === 'primary',
+            writable: c.role === 'owner' || c.role === 'writer',
+            ...(c.is_deleted ? { deleted: true } : {}),
+          });
+        }
+        page_token = r.data?.has_more ? r.data.page_token : undefined;
+      } while (page_token);
+      return out;
+    },
+    async lookupUsersByEmail(emails) {
+      const out = new Map<string, string>();
+      for (let i = 0; i < emails.length; i += 50) {
+        const chunk = emails.slice(i, i + 50);
+        const r = await api.call('contact.batch_get_id', () =>
+          sdk.contact.v3.user.batchGetId({ data: { emails: chunk }, params: { user_id_type: 'open_id' } }),
+        );
+        for (const u of r.data?.user_list ?? []) if (u.user_id && u.email) out.set(u.email, u.user_id);
+      }
+      return out;
+    },
+    async subscribeCalendarList(openId) {
+      const opt = await userOption(openId);
+      await api.call('calendar.subscription', () => sdk.calendar.v4.calendar.subscription({}, opt));
+    },
+    async subscribeEvents(openId, calendarId) {
+      const opt = await userOption(openId);
+      await api.call('calendar_event.subscription', () =>
+        sdk.calendar.v4.calendarEvent.subscription({ path: { calendar_id: calendarId } }, opt),
+      );
+    },
+    async unsubscribeEvents(openId, calendarId) {
+      const opt = await userOption(openId);
+      await api.call('calendar_event.unsubscription', () =>
+        sdk.calendar.v4.calendarEvent.unsubscription({ path: { calendar_id: calendarId } }, opt),
+      );
+    },
+    async primaryCalendar(openId) {
+      const known = primaries.get(openId);
+      if (known) return known;
+      const opt = await userOption(openId);
+      const r = await api.call('calendar.primary', () => sdk.calendar.v4.calendar.primary({}, opt));
+      const id = r.data?.calendars?.[0]?.calendar?.calendar_id;
+      if (!id)
+        throw new BridgeError('not_found', `feishu: no primary calendar for ${openId}`, {
+          provider: 'feishu',
+        });
+      primaries.set(openId, id);
+      return id;
+    },
+  };
+  return connector;
+}

@@ -1,0 +1,87 @@
+/** `listChanges`: full listing (anchor_time) or incremental (sync_token), paged by hand, 1000 per page. */
+import { type BridgeError, parseKey } from '../../src/core/index.ts';
+import type { CalendarRef, ChangePage, RemoteEvent, RemoteRemoval } from '../../src/ports/index.ts';
+import type { Api } from './client.ts';
+import { type FeishuEvent, toCanonical } from './mapper.ts';
+
+export async function* listChanges(
+  api: Api,
+  calendar: CalendarRef,
+  cursor: string | null,
+): AsyncIterable<ChangePage> {
+  const calendar_id = await api.resolve(calendar);
+  const opt = await api.as(calendar.owner);
+  const first: Record<string, string | number> = cursor
+    ? { sync_token: cursor, page_size: 1000 }
+    : // The docs say page_token comes back only when anchor_time is passed, so a full listing always sends it.
+      { anchor_time: String(api.options.anchorTime ?? 0), page_size: 1000 };
+  let params = first;
+  for (;;) {
+    let r: Awaited<ReturnType<typeof api.sdk.calendar.v4.calendarEvent.list>>;
+    try {
+      r = await api.call('calendar_event.list', () =>
+        api.sdk.calendar.v4.calendarEvent.list({ path: { calendar_id }, params }, opt),
+      );
+    } catch (e) {
+      if ((e as BridgeError).code === '190008' && cursor) {
+        yield { upserts: [], removals: [], expired: true };
+        return;
+      }
+      throw e;
+    }
+    const items = (r.data?.items ?? []) as FeishuEvent[];
+    const page = await toPage(api, calendar_id, opt, items);
+    if (r.data?.has_more && r.data.page_token) {
+      if (page.upserts.length || page.removals.length) yield page;
+      params = { page_token: r.data.page_token, page_size: 1000 };
+      continue;
+    }
+    yield { ...page, cursor: r.data?.sync_token };
+    return;
+  }
+}
+
+async function toPage(
+  api: Api,
+  calendar_id: string,
+  opt: unknown,
+  items: FeishuEvent[],
+): Promise<ChangePage> {
+  const upserts: RemoteEvent[] = [];
+  const removals: RemoteRemoval[] = [];
+  const live: FeishuEvent[] = [];
+  for (const item of items) {
+    // A cancelled single event or series is gone; a cancelled exception is a cancelled occurrence.
+    if (item.status === 'cancelled' && !item.is_exception) {
+      removals.push({ ref: { id: item.event_id }, key: parseKey(item.event_id) });
+    } else live.push(item);
+  }
+  const full =
+    api.options.attendees === false
+      ? live
+      : await Promise.all(
+          live.map(async (item) => {
+            if (item.status === 'cancelled') return item;
+            try {
+              const r = await api.call('calendar_event.get', () =>
+                api.sdk.calendar.v4.calendarEvent.get(
+                  {
+                    path: { calendar_id, event_id: item.event_id },
+                    params: { need_attendee: true, max_attendee_num: 100 },
+                  },
+                  opt as any,
+                ),
+              );
+              return { ...item, ...(r.data?.event as FeishuEvent) };
+            } catch (e) {
+              // Deleted between list and get: the next incremental pull reports it.
+              if ((e as BridgeError).kind === 'not_found') return item;
+              throw e;
+            }
+          }),
+        );
+  for (const item of full) {
+    upserts.push({ ref: { id: item.event_id }, event: toCanonical(item, { emailOf: api.options.emailOf }) });
+  }
+  return { upserts, removals };
+}

@@ -1,0 +1,116 @@
+/**
+ * User access tokens (v1 OIDC): refreshed before expiry, the newest single-use refresh token kept
+ * (saved before the new access token is used), one refresh at a time per user, and users whose consent
+ * lapsed (refresh refused or expired) reported. Persistence is injected; encryption at rest is the
+ * store's business, not this module's.
+ */
+import * as lark from '@larksuiteoapi/node-sdk';
+import { TokenCache } from './cache.ts';
+import { toBridgeError } from './errors.ts';
+
+export interface UserTokens {
+  accessToken: string;
+  refreshToken: string;
+  /** ms since epoch */
+  accessExpiresAt: number;
+  refreshExpiresAt: number;
+}
+
+export interface UserTokenStore {
+  load(openId: string): Promise<UserTokens | undefined>;
+  save(openId: string, tokens: UserTokens): Promise<void>;
+}
+
+/** The OIDC response `data` (also what the emulator's user-token control call returns). */
+export interface OidcGrant {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  refresh_expires_in?: number;
+}
+
+export interface UserTokenProvider {
+  /** A valid access token for the user, refreshed if it expires within the margin; undefined when the
+   * user never consented or the consent lapsed. */
+  get(openId: string): Promise<string | undefined>;
+  /** Store tokens from a completed consent (OAuth code exchange). */
+  adopt(openId: string, grant: OidcGrant): Promise<void>;
+  /** Users whose refresh was refused: they must consent again. */
+  lapsed(): string[];
+}
+
+const quiet = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
+
+export function createUserTokenProvider(options: {
+  appId: string;
+  appSecret: string;
+  domain: string;
+  store: UserTokenStore;
+  /** Refresh this long before expiry. Default 5 minutes. */
+  marginMs?: number;
+  now?: () => number;
+}): UserTokenProvider {
+  const sdk = new lark.Client({
+    appId: options.appId,
+    appSecret: options.appSecret,
+    domain: options.domain,
+    cache: new TokenCache(),
+    logger: quiet,
+  });
+  const now = options.now ?? Date.now;
+  const margin = options.marginMs ?? 5 * 60_000;
+  const inflight = new Map<string, Promise<string | undefined>>();
+  const lapsed = new Set<string>();
+
+  const fromGrant = (g: OidcGrant): UserTokens => ({
+    accessToken: g.access_token,
+    refreshToken: g.refresh_token,
+    accessExpiresAt: now() + g.expires_in * 1000,
+    refreshExpiresAt: now() + (g.refresh_expires_in ?? 30 * 86400) * 1000,
+  });
+
+  async function refresh(openId: string, t: UserTokens): Promise<string | undefined> {
+    if (t.refreshExpiresAt <= now()) {
+      lapsed.add(openId);
+      return undefined;
+    }
+    try {
+      const r = await sdk.authen.oidcRefreshAccessToken.create({
+        data: { grant_type: 'refresh_token', refresh_token: t.refreshToken },
+      });
+      if (r.code !== 0 || !r.data?.access_token) throw { response: { status: 200, data: r, headers: {} } };
+      const next = fromGrant(r.data as OidcGrant);
+      await options.store.save(openId, next);
+      lapsed.delete(openId);
+      return next.accessToken;
+    } catch (e) {
+      const err = toBridgeError(e, 'oidc refresh');
+      if (err.kind === 'auth' || err.kind === 'invalid') {
+        lapsed.add(openId);
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  return {
+    get(openId) {
+      // One lookup-or-refresh at a time per user: refresh tokens are single-use.
+      const running = inflight.get(openId);
+      if (running) return running;
+      const p = (async () => {
+        const t = await options.store.load(openId);
+        if (!t) return undefined;
+        if (t.accessExpiresAt - margin > now()) return t.accessToken;
+        return refresh(openId, t);
+      })().finally(() => inflight.delete(openId));
+      inflight.set(openId, p);
+      return p;
+    },
+    async adopt(openId, grant) {
+      await options.store.save(openId, fromGrant(grant));
+      lapsed.delete(openId);
+    },
+    lapsed: () => [...lapsed],
+  };
+}

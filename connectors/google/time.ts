@@ -1,0 +1,105 @@
+/**
+ * Zone arithmetic on Intl only (no zone database of our own): local wall times in an IANA zone,
+ * RFC 3339 with the zone's offset, and the basic UTC forms Google uses in instance ids.
+ */
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+export function isZone(timeZone: unknown): timeZone is string {
+  if (typeof timeZone !== 'string' || timeZone === '') return false;
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/** Wall time `YYYY-MM-DDTHH:mm:ss` of an instant (ms) in a zone. */
+export function toLocal(ms: number, timeZone: string): string {
+  const p: Record<string, string> = {};
+  for (const part of formatter(timeZone).formatToParts(new Date(ms))) p[part.type] = part.value;
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
+}
+
+const localAsUtc = (local: string) => {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(local);
+  if (!m) throw new Error(`not a local date-time: ${local}`);
+  return Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+};
+
+/** Offset of the zone at an instant, in minutes east of UTC. */
+export function offsetMinutes(ms: number, timeZone: string): number {
+  const wall = localAsUtc(toLocal(Math.floor(ms / 1000) * 1000, timeZone));
+  return Math.round((wall - Math.floor(ms / 1000) * 1000) / 60_000);
+}
+
+/** The instant of a wall time in a zone (a gap resolves forward, an overlap to the earlier instant). */
+export function fromLocal(local: string, timeZone: string): number {
+  const wall = localAsUtc(local);
+  const want = toLocal(wall, 'UTC');
+  const candidates = [-1, 0, 1]
+    .map((h) => wall - offsetMinutes(wall + h * 3_600_000, timeZone) * 60_000)
+    .filter((ms) => toLocal(ms, timeZone) === want)
+    .sort((a, b) => a - b);
+  return candidates[0] ?? wall - offsetMinutes(wall, timeZone) * 60_000;
+}
+
+/** RFC 3339 with the zone's offset at that instant (`Z` for UTC). */
+export function rfc3339(ms: number, timeZone = 'UTC'): string {
+  const off = offsetMinutes(ms, timeZone);
+  const sign = off < 0 ? '-' : '+';
+  const abs = Math.abs(off);
+  return `${toLocal(ms, timeZone)}${off === 0 ? 'Z' : `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`}`;
+}
+
+/** Parses RFC 3339 that carries an offset or `Z`; undefined otherwise. */
+export function parseInstant(text: unknown): number | undefined {
+  if (typeof text !== 'string') return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** `YYYYMMDDTHHMMSSZ` of an instant. */
+export function basicUtc(ms: number): string {
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+}
+
+/** `YYYYMMDD` of a `YYYY-MM-DD` date. */
+export const basicDate = (date: string) => date.replace(/-/g, '');
+
+export const isDate = (s: unknown): s is string =>
+  typeof s === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s));
+
+/** Adds days to a `YYYY-MM-DD` date. */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Days from a to b (`YYYY-MM-DD`). */
+export const daysBetween = (a: string, b: string) =>
+  Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);

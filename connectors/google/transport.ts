@@ -1,0 +1,92 @@
+/**
+ * Per-user request pacing (p-queue, sliding window) and retries with exponential backoff and jitter,
+ * for single SDK calls and for batch parts. Retryable: 403 rateLimitExceeded/userRateLimitExceeded,
+ * 429, 5xx and network errors; Retry-After is honoured when present.
+ */
+import PQueue from 'p-queue';
+import type { BridgeError } from '../../src/core/index.ts';
+import { fromThrown } from './errors.ts';
+
+export interface RetryOptions {
+  /** Attempts per request, the first included. Default 6. */
+  attempts?: number;
+  /** First backoff, ms. Default 500. */
+  baseMs?: number;
+  /** Longest backoff, ms. Default 32,000. */
+  maxMs?: number;
+}
+
+export interface RateOptions {
+  /** Requests per window per user. Default 600 (Calendar's per-user quota). 0 turns pacing off. */
+  perUser?: number;
+  /** Window, ms. Default 60,000. */
+  windowMs?: number;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function backoffMs(attempt: number, o: RetryOptions, err?: BridgeError): number {
+  if (err?.retryAfterMs !== undefined) return err.retryAfterMs;
+  const cap = Math.min(o.maxMs ?? 32_000, (o.baseMs ?? 500) * 2 ** attempt);
+  return Math.round(cap / 2 + (Math.random() * cap) / 2);
+}
+
+export class Pacer {
+  private queues = new Map<string, PQueue>();
+  /** Takes of one user run one after another, so the permits of one batch are contiguous. */
+  private chains = new Map<string, Promise<void>>();
+  constructor(private readonly rate: RateOptions = {}) {}
+
+  /** Waits until `n` requests of `user` fit in the rolling window, and counts them. */
+  async take(user: string, n = 1): Promise<void> {
+    const cap = this.rate.perUser ?? 600;
+    if (cap <= 0 || n <= 0) return;
+    let q = this.queues.get(user);
+    if (!q) {
+      // A margin on the window (5%, at most 1 s) absorbs transit time between our count and the server's.
+      const windowMs = this.rate.windowMs ?? 60_000;
+      q = new PQueue({ intervalCap: cap, interval: windowMs + Math.min(1000, windowMs / 20), strict: true });
+      this.queues.set(user, q);
+    }
+    const queue = q;
+    const prev = this.chains.get(user) ?? Promise.resolve();
+    const mine = prev
+      .then(() => Promise.all(Array.from({ length: n }, () => queue.add(async () => {}))))
+      .then(() => {});
+    this.chains.set(user, mine);
+    await mine;
+    if (this.chains.get(user) === mine) this.chains.delete(user);
+  }
+
+  get limit() {
+    return this.rate.perUser ?? 600;
+  }
+}
+
+/** Runs an SDK call for a user under pacing and retries; failures come out as BridgeError. */
+export async function withRetry<T>(
+  pacer: Pacer,
+  user: string,
+  retry: RetryOptions,
+  fn: () => Promise<T>,
+  onUnauthorized?: () => void,
+): Promise<T> {
+  const attempts = retry.attempts ?? 6;
+  let reauthed = false;
+  for (let attempt = 0; ; attempt++) {
+    await pacer.take(user);
+    try {
+      return await fn();
+    } catch (e) {
+      const err = fromThrown(e);
+      // A token the server no longer accepts: sign a new assertion once, then try again at once.
+      if (err.status === 401 && onUnauthorized && !reauthed) {
+        reauthed = true;
+        onUnauthorized();
+        continue;
+      }
+      if (!err.retryable || attempt + 1 >= attempts) throw err;
+      await sleep(backoffMs(attempt, retry, err));
+    }
+  }
+}

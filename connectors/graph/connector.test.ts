@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type BridgeError, blankEvent, type CanonicalEvent } from '../../src/core/index.ts';
+import type { ChangePage, WriteOp } from '../../src/ports/connector.ts';
+import { createGraphConnector, type GraphConnector } from './connector.ts';
+import { startGraphEmulator } from './emulator/index.ts';
+import { SEED } from './emulator/testkit.ts';
+
+let em: { url: string; close(): Promise<void> };
+let conn: GraphConnector;
+const cal = { owner: 'ann@contoso.com', id: 'primary' };
+const control = async (path: string, body?: unknown, method = 'POST'): Promise<any> =>
+  (
+    await fetch(`${em.url}/_emulator/${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+  ).json();
+const make = (options: object = {}) =>
+  createGraphConnector({
+    tenantId: 'tenant-1',
+    clientId: 'app-1',
+    clientSecret: 'secret-1',
+    baseUrl: em.url,
+    authorityUrl: em.url,
+    ...options,
+  });
+
+beforeAll(async () => {
+  em = await startGraphEmulator({ seed: SEED });
+});
+afterAll(() => em.close());
+beforeEach(async () => {
+  await control('reset', {});
+  await control('seed', SEED);
+  conn = make();
+});
+
+const hour = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+function single(uid: string, startIso: string): CanonicalEvent {
+  const s = hour(startIso);
+  const ev = blankEvent(
+    { uid, originalTime: 0 },
+    { timestamp: s, timeZone: 'Asia/Shanghai' },
+    { timestamp: s + 3600, timeZone: 'Asia/Shanghai' },
+    'feishu',
+  );
+  return {
+    ...ev,
+    summary: `Event ${uid}`,
+    reminders: [10],
+    attendees: [
+      { kind: 'person', email: 'carl@example.com', name: 'Carl', rsvp: 'accepted' },
+      { kind: 'room', email: 'room1@contoso.com', name: 'Room 1', rsvp: 'accepted' },
+    ],
+  };
+}
+const create = (ev: CanonicalEvent): WriteOp => ({
+  op: 'create',
+  event: ev,
+  tag: { pair: 'p1', key: `${ev.key.uid}_0` },
+});
+const soon = (days: number) =>
+  new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 13) + ':00:00Z';
+async function collect(it: AsyncIterable<ChangePage>) {
+  const pages: ChangePage[] = [];
+  for await (const p of it) pages.push(p);
+  return pages;
+}
+const eventsInState = async () => (await control('state', undefined, 'GET')).events;
+
+describe('graph connector', () => {
+  it('writes events without inviting people, books rooms, and reads them back with tags via delta', async () => {
+    const ev = single('uid-a', soon(3));
+    const [res] = await conn.write(cal, [create(ev)]);
+    expect(res.ok).toBe(true);
+    const stored = (await eventsInState())[0];
+    expect(stored.attendees.map((a: any) => [a.emailAddress.address, a.type])).toEqual([
+      ['room1@contoso.com', 'resource'],
+    ]);
+    expect(stored.body.content).toContain('carl@example.com');
+    expect(stored.originalStartTimeZone).toBe('China Standard Time');
+    const pages = await collect(conn.listChanges(cal, null));
+    const ups = pages.flatMap((p) => p.upserts);
+    expect(ups.length).toBe(1);
+    expect(ups[0].tag).toEqual({ pair: 'p1', key: 'uid-a_0' });
+    expect(ups[0].event.key).toEqual({ uid: 'uid-a', originalTime: 0 });
+    expect(ups[0].event.start).toEqual(ev.start);
+    expect(ups[0].event.reminders).toEqual([10]);
+    expect(ups[0].event.attendees.map((a) => a.email).sort()).toEqual([
+      'carl@example.com',
+      'room1@contoso.com',
+    ]);
+    const cursor = pages.at(-1)!.cursor!;
+    expect(cursor).toContain('$deltatoken');
+    await conn.write(cal, [{ op: 'remove', ref: (res as any).ref }]);
+    const next = await collect(conn.listChanges(cal, cursor));
+    expect(next.flatMap((p) => p.removals).map((r) => r.ref.id)).toEqual([(res as any).ref.id]);
+    await control('clock', { advanceSeconds: 8 * 86_400 });
+    expect(await collect(conn.listChanges(cal, cursor))).toEqual([
+      { upserts: [], removals: [], expired: true },
+    ]);
+  });
+
+  it('is idempotent: the same create twice, and a retry after a crash past the transactionId window', async () => {
+    const op = create(single('uid-b', soon(2)));
+    const [a] = await conn.write(cal, [op]);
+    const [b] = await conn.write(cal, [op]);
+    expect((b as any).ref.id).toBe((a as any).ref.id);
+    // Without the tag lookup the transactionId alone still de-duplicates inside Graph's window.
+    const [c] = await make({ verifyCreates: false }).write(cal, [op]);
+    expect((c as any).ref.id).toBe((a as any).ref.id);
+    // Crash between write and link save, restart hours later: the tag lookup finds the event.
+    await control('clock', { advanceSeconds: 6 * 3600 });
+    const [d] = await make().write(cal, [op]);
+    expect((d as any).ref.id).toBe((a as any).ref.id);
+    expect((await eventsInState()).length).toBe(1);
+  });
+
+  it('writes a widened series plus cancelled occurrences, and an exception through the parent', async () => {
+    const start = hour('2026-01-05T01:00:00Z'); // Monday 09:00 in Shanghai, first Monday of January
+    const master: CanonicalEvent = {
+      ...single('uid-s', '2026-01-05T01:00:00Z'),
+      recurrence: ['RRULE:FREQ=MONTHLY;BYDAY=1MO,3MO;COUNT=4'],
+    };
+    const [m] = await make({ window: { pastDays: 30, futureDays: 400 } }).write(cal, [create(master)]);
+    expect(m.ok && m.note).toMatch(/widened.*3 extra occurrences cancelled/);
+    const exception: CanonicalEvent = {
+      ...single('uid-s', '2026-01-19T02:00:00Z'),
+      key: { uid: 'uid-s', originalTime: start + 14 * 86_400 },
+      summary: 'Moved',
+    };
+    const [x] = await conn.write(cal, [
+      {
+        op: 'create',
+        event: exception,
+        tag: { pair: 'p1', key: `uid-s_${start + 14 * 86_400}` },
+        parent: (m as any).ref,
+      },
+    ]);
+    expect(x.ok).toBe(true);
+    const state = await eventsInState();
+    const stored = state.find((e: any) => e.type === 'seriesMaster');
+    expect(stored.cancelledOccurrences.length).toBe(3);
+    expect(state.find((e: any) => e.type === 'exception').subject).toBe('Moved');
+  });
+
+  it('maps a stale update to a precondition BridgeError with the request id', async () => {
+    const [a] = await conn.write(cal, [create(single('uid-c', soon(1)))]);
+    const ref = (a as any).ref;
+    const ev = single('uid-c', soon(1));
+    const [u] = await conn.write(cal, [
+      { op: 'update', ref, event: { ...ev, summary: 'v2' }, tag: { pair: 'p1', key: 'uid-c_0' } },
+    ]);
+    expect(u.ok).toBe(true);
+    const [stale] = await conn.write(cal, [
+      { op: 'update', ref, event: ev, tag: { pair: 'p1', key: 'uid-c_0' } },
+    ]);
+    expect(stale.ok).toBe(false);
+    const err = (stale as { error: BridgeError }).error;
+    expect(err.kind).toBe('precondition');
+    expect(err.requestId).toBeTruthy();
+  });
+
+  it('honours 429 Retry-After and never runs more than 4 requests at once per mailbox', async () => {
+    await control('faults', {
+      match: { method: 'POST', path: '^/v1.0/\\$batch$' },
+      times: 1,
+      action: {
+        status: 429,
+        body: { error: { code: 'ApplicationThrottled', message: 'x' } },
+        headers: { 'Retry-After': '1' },
+      },
+    });
+    const t0 = Date.now();
+    const [r] = await conn.write(cal, [create(single('uid-d', soon(1)))]);
+    expect(r.ok).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    const log = await control('requests?since=0', undefined, 'GET');
+    expect(
+      log
+        .filter((e: any) => e.path === '/v1.0/$batch')
+        .map((e: any) => e.status)
+        .slice(0, 2),
+    ).toEqual([429, 200]);
+    await control('limits', { latencyMs: 40 });
+    const lists = await Promise.all(Array.from({ length: 12 }, () => conn.listCalendars('ann@contoso.com')));
+    expect(lists.every((l) => l.length === 2)).toBe(true);
+    const limits = await control('limits', {});
+    expect(limits.peakConcurrency['u-ann']).toBe(4);
+    expect(limits.throttled).toBe(0);
+    expect(conn.client.peak.get('ann@contoso.com')).toBeLessThanOrEqual(4);
+  });
+
+  it('lists calendars and rooms; auth errors surface as BridgeError auth', async () => {
+    expect(await conn.listCalendars('ann@contoso.com')).toEqual([
+      { id: 'cal-ann', summary: 'Calendar', primary: true, writable: true },
+      { id: 'cal-ann-2', summary: 'Projects', primary: false, writable: true },
+    ]);
+    expect((await conn.listRooms()).map((r) => r.email)).toEqual(['room1@contoso.com', 'room2@contoso.com']);
+    const bad = make({ clientSecret: 'nope' });
+    await expect(bad.listCalendars('ann@contoso.com')).rejects.toMatchObject({ kind: 'auth' });
+  });
+});

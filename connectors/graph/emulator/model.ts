@@ -1,0 +1,170 @@
+/**
+ * The Graph emulator's state: tenants, users, calendars, events (singles, series masters and
+ * exceptions; plain occurrences are computed from their master), subscriptions and the change log
+ * that delta reads.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+
+export interface Tenant {
+  tenant_id: string;
+  client_id: string;
+  client_secret: string;
+}
+export interface User {
+  id: string;
+  userPrincipalName: string;
+  mail: string;
+  displayName?: string;
+}
+export interface Calendar {
+  userId: string;
+  id: string;
+  name: string;
+  isDefaultCalendar?: boolean;
+  changeKey?: string;
+}
+export interface Room {
+  id?: string;
+  emailAddress: string;
+  displayName: string;
+  capacity?: number;
+}
+
+/** One stored event. `data` is the Graph JSON minus start/end, which live in the fields below. */
+export interface StoredEvent {
+  userId: string;
+  calendarId: string;
+  id: string;
+  data: Record<string, any>;
+  /** Instants (ms) of start and end; for all-day events, midnight in `zone`. */
+  startMs: number;
+  endMs: number;
+  /** Zone names as the client sent them (Windows or IANA), and the resolved IANA zones. */
+  startName: string;
+  endName: string;
+  startZone: string;
+  endZone: string;
+  allDay: boolean;
+  /** singleValueExtendedProperties: normalized id -> { id as sent, value }. */
+  props: Map<string, { id: string; value: string }>;
+  /** Change sequence number of the last change (for delta). */
+  seq: number;
+  createdMs: number;
+  /** Series master: original starts (ms) of deleted occurrences. */
+  cancelled: Set<number>;
+  /** Exception: the original start (ms) of the occurrence it replaces, and its master. */
+  originalStartMs?: number;
+  seriesMasterId?: string;
+}
+
+export interface Subscription {
+  id: string;
+  userId: string;
+  resource: string;
+  changeType: string;
+  notificationUrl: string;
+  lifecycleNotificationUrl?: string;
+  clientState?: string;
+  expirationDateTime: string;
+  tenantId: string;
+  applicationId: string;
+}
+
+/** A change, for delta: the instance ids it touched (computed lazily for masters). */
+export interface Change {
+  seq: number;
+  userId: string;
+  calendarId: string;
+  /** A snapshot of the event before the change (master, single or exception), if it existed. */
+  before?: StoredEvent;
+  /** Ids that were removed outright (deleted occurrences). */
+  ids: string[];
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** An opaque Graph-looking id made of letters and digits only (occurrence ids add `_` + time). */
+export function newId(prefix = 'AAMkAG'): string {
+  const bytes = randomBytes(40);
+  let s = prefix;
+  for (const b of bytes) s += ALNUM[b % ALNUM.length];
+  return s;
+}
+export const newChangeKey = () => randomBytes(12).toString('base64');
+
+/** Normalized extended-property id: type and GUID case-insensitive, Name part case-sensitive. */
+export function propKey(id: string): string {
+  const m = /^(\w+)\s+\{([0-9a-fA-F-]+)\}\s+(Name|Id)\s+(.+)$/i.exec(id.trim());
+  if (!m) return id.trim();
+  const tail = m[3].toLowerCase() === 'id' ? m[4].toLowerCase() : m[4];
+  return `${m[1].toLowerCase()} {${m[2].toLowerCase()}} ${m[3].toLowerCase()} ${tail}`;
+}
+
+export class Store {
+  tenants = new Map<string, Tenant>();
+  tokens = new Map<string, { tenantId: string; clientId: string; expiresMs: number }>();
+  users: User[] = [];
+  calendars: Calendar[] = [];
+  rooms: Room[] = [];
+  events = new Map<string, StoredEvent>();
+  /** transactionId (per user) -> event id and creation time. */
+  transactions = new Map<string, { id: string; atMs: number }>();
+  subscriptions = new Map<string, Subscription>();
+  changes: Change[] = [];
+  seq = 0;
+
+  reset() {
+    this.tenants.clear();
+    this.tokens.clear();
+    this.users = [];
+    this.calendars = [];
+    this.rooms = [];
+    this.events.clear();
+    this.transactions.clear();
+    this.subscriptions.clear();
+    this.changes = [];
+    this.seq = 0;
+  }
+
+  user(idOrName: string): User | undefined {
+    const k = decodeURIComponent(idOrName).toLowerCase();
+    return this.users.find(
+      (u) =>
+        u.id.toLowerCase() === k || u.userPrincipalName.toLowerCase() === k || u.mail?.toLowerCase() === k,
+    );
+  }
+
+  defaultCalendar(userId: string): Calendar {
+    let cal = this.calendars.find((c) => c.userId === userId && c.isDefaultCalendar);
+    if (!cal) {
+      cal = {
+        userId,
+        id: `AAMkCal${createHash('sha256').update(userId).digest('hex').slice(0, 32)}`,
+        name: 'Calendar',
+        isDefaultCalendar: true,
+        changeKey: newChangeKey(),
+      };
+      this.calendars.push(cal);
+    }
+    return cal;
+  }
+
+  calendar(userId: string, id: string): Calendar | undefined {
+    return this.calendars.find((c) => c.userId === userId && c.id === id);
+  }
+
+  /** Records a change for delta and bumps the global sequence. */
+  change(ev: { userId: string; calendarId: string }, before?: StoredEvent, ids: string[] = []): number {
+    this.seq += 1;
+    this.changes.push({ seq: this.seq, userId: ev.userId, calendarId: ev.calendarId, before, ids });
+    return this.seq;
+  }
+}
+
+export function cloneEvent(ev: StoredEvent): StoredEvent {
+  return {
+    ...ev,
+    data: structuredClone(ev.data),
+    props: new Map(ev.props),
+    cancelled: new Set(ev.cancelled),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Local wall-clock time <-> instants in an IANA zone, and Graph's zone names (Windows or IANA).
+ * Shared by the mapper and the emulator. Zone-name mapping comes from the conversion library.
+ */
+import { toIanaZone, toWindowsZone } from '../../src/core/zones.ts';
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+/** Wall-clock fields of an instant in a zone, as a UTC-based millisecond count. */
+function wallMs(ms: number, zone: string): number {
+  const p: Record<string, number> = {};
+  for (const part of formatter(zone).formatToParts(new Date(ms))) {
+    if (part.type !== 'literal') p[part.type] = Number(part.value);
+  }
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+}
+
+export const offsetMs = (ms: number, zone: string): number => wallMs(ms, zone) - Math.floor(ms / 1000) * 1000;
+
+/** Parses `YYYY-MM-DD[THH:mm[:ss[.fffffff]]]` as if it were UTC (wall-clock milliseconds). */
+export function parseLocal(local: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$/.exec(local);
+  if (!m) return Number.NaN;
+  return Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+}
+
+/** The instant of a local time in an IANA zone; a time inside a DST gap moves forward. */
+export function localToUtc(local: string, zone: string): number {
+  const wall = parseLocal(local);
+  if (Number.isNaN(wall)) return wall;
+  let guess = wall - offsetMs(wall, zone);
+  guess = wall - offsetMs(guess, zone);
+  return guess;
+}
+
+/** `YYYY-MM-DDTHH:mm:ss` of an instant in a zone. */
+export function utcToLocal(ms: number, zone: string): string {
+  return new Date(wallMs(ms, zone)).toISOString().slice(0, 19);
+}
+
+/** Graph's `dateTime` form: seven fractional digits. */
+export const graphDateTime = (local: string): string => `${local.slice(0, 19)}.0000000`;
+
+export function isIana(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return zone.includes('/') || zone === 'UTC' || zone === 'Etc/UTC';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The IANA zone for a Graph `timeZone` value (a Windows name or an IANA name), else undefined.
+ * `UTC` and `tzone://Microsoft/Utc` are UTC.
+ */
+export function ianaOf(name: string | undefined | null): string | undefined {
+  if (!name) return undefined;
+  if (name === 'UTC' || name === 'tzone://Microsoft/Utc' || name === 'Etc/UTC' || name === 'GMT')
+    return 'UTC';
+  const fromWindows = toIanaZone(name);
+  if (fromWindows) return fromWindows;
+  return isIana(name) ? name : undefined;
+}
+
+/** The Windows name for an IANA zone, for writing to Graph; falls back to the IANA name. */
+export const windowsOf = (iana: string): string => (iana === 'UTC' ? 'UTC' : (toWindowsZone(iana) ?? iana));
+
+/** Unix seconds to `YYYY-MM-DDTHH:mm:ssZ`. */
+export const isoUtc = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');

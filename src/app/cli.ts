@@ -1,0 +1,282 @@
+/**
+ * The `feisync` command line. Commands that are not built yet are not listed: `--help` tells the
+ * truth. Exit codes: 0 ok, 1 a run failed, 2 bad input or config.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import {
+  type Config,
+  ConfigError,
+  formatSummary,
+  loadConfig,
+  resolveConfigPath,
+  summarize,
+} from '../config/index.ts';
+import { openDatabase } from '../store/db.ts';
+import { migrationStatus } from '../store/migrate.ts';
+import { compose } from './compose.ts';
+import { runDemo } from './demo/run.ts';
+import { startEmulators } from './emulators.ts';
+import { EXIT, UsageError } from './exit.ts';
+import { syncProgress } from './progress.ts';
+import { formatStatus, readStatus } from './status.ts';
+import { formatSyncReport, runSync } from './sync-run.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+const program = new Command('feisync')
+  .description('Keeps Feishu (Lark) calendars in sync with Google Workspace and Microsoft Exchange.')
+  .version(pkg.version, '-V, --version')
+  .showHelpAfterError('(run feisync --help for usage)')
+  .configureOutput({ outputError: (text, write) => write(text) })
+  .exitOverride();
+
+const configOption = () =>
+  new Option('-c, --config <file>', 'configuration file (default: $FEISYNC_CONFIG, else ./feisync.yaml)');
+const jsonOption = () => new Option('--json', 'print JSON instead of text');
+
+const config = program.command('config').description('work with the configuration file');
+config
+  .command('check')
+  .description('validate a configuration file and print a summary (users, rooms, pairs); errors exit 2')
+  .argument('[file]', 'the file to check (same as --config)')
+  .addOption(configOption())
+  .addOption(jsonOption())
+  .action((file: string | undefined, opts: { config?: string; json?: boolean }) => {
+    const path = resolveConfigPath(file ?? opts.config);
+    const summary = summarize(loadConfig(path));
+    print(
+      opts.json
+        ? JSON.stringify({ ok: true, file: path, ...summary })
+        : `${path}: OK\n${formatSummary(summary)}`,
+    );
+  });
+
+const db = program.command('db').description('the database (embedded PGlite by default, or Postgres)');
+const dbOptions = (cmd: Command) =>
+  cmd
+    .addOption(configOption())
+    .addOption(new Option('--data-dir <dir>', 'embedded database folder (overrides database.data_dir)'))
+    .addOption(jsonOption());
+
+dbOptions(db.command('migrate').description('apply pending migrations')).action(async (opts: DbOpts) => {
+  const database = await openDatabase({ ...databaseTarget(opts), migrate: true });
+  try {
+    const applied = database.applied;
+    if (opts.json) print(JSON.stringify({ database: database.location, applied }));
+    else
+      print(
+        applied.length
+          ? `${database.location}: applied ${applied.length} migration(s):\n${applied.map((n) => `  ${n}`).join('\n')}`
+          : `${database.location}: up to date, nothing to apply`,
+      );
+  } finally {
+    await database.close();
+  }
+});
+
+dbOptions(db.command('status').description('show applied and pending migrations')).action(
+  async (opts: DbOpts) => {
+    const database = await openDatabase({ ...databaseTarget(opts), migrate: false });
+    try {
+      const status = await migrationStatus(database.adapter);
+      if (opts.json) print(JSON.stringify({ database: database.location, ...status }));
+      else {
+        const lines = status.all.map((n) => `  ${status.pending.includes(n) ? 'pending' : 'applied'}  ${n}`);
+        print(
+          `${database.location}: ${status.pending.length} pending of ${status.all.length}\n${lines.join('\n')}`,
+        );
+        for (const n of status.failed) print(`  FAILED   ${n}`);
+      }
+      if (status.failed.length) process.exitCode = EXIT.failed;
+    } finally {
+      await database.close();
+    }
+  },
+);
+
+program
+  .command('sync')
+  .description("initial or catch-up sync of all (or one user's) pairs; exit 1 when anything failed")
+  .addOption(configOption())
+  .option('--user <user>', 'only this user (their Feishu, Google or Exchange address as in the config)')
+  .option('--dry-run', 'print the plan (creates, updates, deletes with reasons) and write nothing')
+  .option('--full', 'ignore saved sync tokens: list everything and compare with the mapping table')
+  .addOption(jsonOption())
+  .action(
+    async (opts: { config?: string; user?: string; dryRun?: boolean; full?: boolean; json?: boolean }) => {
+      const path = resolveConfigPath(opts.config);
+      const app = await compose(loadConfig(path), path);
+      try {
+        const progress = syncProgress(opts.json || !process.stderr.isTTY);
+        const report = await runSync(app, {
+          user: opts.user,
+          dryRun: opts.dryRun,
+          full: opts.full,
+          ...progress.hooks,
+        });
+        progress.stop();
+        if (opts.json) print(JSON.stringify({ type: 'result', ...report }));
+        else {
+          if (opts.dryRun)
+            for (const p of report.pairs)
+              for (const a of p.plan ?? [])
+                print(`${p.user} -> ${p.spoke}: ${a.kind} ${a.key} (${a.reason})`);
+          print(formatSyncReport(report));
+        }
+        if (!report.ok) process.exitCode = EXIT.failed;
+      } finally {
+        await app.close();
+      }
+    },
+  );
+
+program
+  .command('demo')
+  .description(
+    'start the three emulators with a sample tenant, run a full sync and a round of change events, and check parity; exit 0 only on exact parity',
+  )
+  .option('--users <n>', 'users in the sample tenant', '20')
+  .option('--events <n>', 'Feishu events in the sample tenant', '2000')
+  .addOption(jsonOption())
+  .action(async (opts: { users: string; events: string; json?: boolean }) => {
+    const result = await runDemo({
+      users: positive(opts.users, '--users'),
+      events: positive(opts.events, '--events'),
+      log: opts.json ? undefined : (line) => print(line),
+    });
+    if (opts.json) print(JSON.stringify(result));
+    else {
+      for (const [spoke, p] of Object.entries(result.parity)) {
+        print(
+          `parity ${spoke}: expected ${p.expected}, found ${p.found}, missing ${p.missing}, extra ${p.extra}, differing ${p.differing}`,
+        );
+        if (p.examples) print(`  e.g. ${JSON.stringify(p.examples)}`);
+      }
+      print(result.ok ? 'exact parity on every spoke' : 'NOT in parity');
+    }
+    if (!result.ok) process.exitCode = EXIT.failed;
+  });
+
+program
+  .command('emulators')
+  .description(
+    'start the Feishu, Google and Graph emulators, print their URLs as one JSON line, serve until SIGINT/SIGTERM',
+  )
+  .option(
+    '--seed <file>',
+    'JSON {"feishu":{...},"google":{...},"graph":{...}} in each provider\'s seed shape',
+  )
+  .option('--feishu-port <n>', 'port for the Feishu emulator (default: any free)')
+  .option('--google-port <n>', 'port for the Google emulator (default: any free)')
+  .option('--graph-port <n>', 'port for the Graph emulator (default: any free)')
+  .addOption(jsonOption())
+  .action(
+    async (opts: {
+      seed?: string;
+      feishuPort?: string;
+      googlePort?: string;
+      graphPort?: string;
+      json?: boolean;
+    }) => {
+      let seed: any;
+      if (opts.seed) {
+        try {
+          seed = JSON.parse(readFileSync(opts.seed, 'utf8'));
+        } catch (e) {
+          throw new UsageError(`--seed: cannot read JSON from ${opts.seed} (${(e as Error).message})`);
+        }
+      }
+      const port = (v: string | undefined, name: string) => (v === undefined ? 0 : positive(v, name, true));
+      const em = await startEmulators({
+        seed,
+        ports: {
+          feishu: port(opts.feishuPort, '--feishu-port'),
+          google: port(opts.googlePort, '--google-port'),
+          graph: port(opts.graphPort, '--graph-port'),
+        },
+      });
+      print(JSON.stringify({ feishu: em.feishu, google: em.google, graph: em.graph }));
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await em.close();
+    },
+  );
+
+program
+  .command('status')
+  .description('pairs, cursors, last runs, users without consent, failures and dead letters')
+  .addOption(configOption())
+  .addOption(new Option('--data-dir <dir>', 'embedded database folder (overrides database.data_dir)'))
+  .addOption(jsonOption())
+  .action(async (opts: DbOpts) => {
+    const database = await openDatabase({ ...databaseTarget(opts), migrate: true });
+    try {
+      const status = await readStatus(database.prisma);
+      print(opts.json ? JSON.stringify(status) : formatStatus(status));
+    } finally {
+      await database.close();
+    }
+  });
+
+function positive(v: string, name: string, allowZero = false): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1))
+    throw new UsageError(`${name}: expected a whole number, found "${v}"`);
+  return n;
+}
+
+interface DbOpts {
+  config?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+/**
+ * The database to open: the config's `database` section when a config file is given or found,
+ * else `DATABASE_URL`, else the embedded default `./.feisync`. `--data-dir` wins for the embedded one.
+ */
+function databaseTarget(opts: DbOpts): { url?: string; dataDir?: string } {
+  const path = resolveConfigPath(opts.config);
+  const explicit = opts.config !== undefined || process.env.FEISYNC_CONFIG !== undefined;
+  let cfg: Config | undefined;
+  if (existsSync(path)) cfg = loadConfig(path);
+  else if (explicit) throw new UsageError(`configuration file not found: ${path}`);
+  const url = cfg ? cfg.database.url : (process.env.DATABASE_URL ?? '');
+  return { url: url || undefined, dataDir: opts.dataDir ?? cfg?.database.data_dir ?? './.feisync' };
+}
+
+function print(text: string) {
+  process.stdout.write(`${text}\n`);
+}
+
+async function main(argv: string[]) {
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    process.exitCode = exitCodeFor(e);
+  }
+}
+
+function exitCodeFor(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // --help and --version end through here too, with exit code 0
+    return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+  }
+  if (e instanceof ConfigError) {
+    process.stderr.write(`${e.format()}\n`);
+    return EXIT.badInput;
+  }
+  if (e instanceof UsageError) {
+    process.stderr.write(`feisync: ${e.message}\n`);
+    return EXIT.badInput;
+  }
+  process.stderr.write(`feisync: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return EXIT.failed;
+}
+
+await main(process.argv);

@@ -1,0 +1,141 @@
+/**
+ * Users and pairs: resolves the config's users to Feishu open ids and calendars, and the spoke
+ * accounts, into sync pairs; saves them, retiring pairs the config no longer yields.
+ */
+import { createHash } from 'node:crypto';
+import type { Config } from '../config/index.ts';
+import type { Attendee } from '../core/index.ts';
+import type { CalendarInfo } from '../ports/index.ts';
+import type { Pair, Spoke } from '../sync/pair.ts';
+import type { App } from './compose.ts';
+
+export interface Resolution {
+  pairs: Pair[];
+  /** Users or calendars that could not be resolved, with the reason. */
+  problems: { user: string; problem: string }[];
+  /** How Feishu attendees are known on each pair's spoke: mapped users and rooms; others are left out. */
+  attendeeFor: (pair: Pair) => (a: Attendee) => Attendee | undefined;
+}
+
+export const pairId = (feishuCalendar: string, spoke: Spoke, owner: string, calendar: string) =>
+  `p_${createHash('sha256').update(`${feishuCalendar}|${spoke}|${owner}|${calendar}`).digest('hex').slice(0, 16)}`;
+
+type Explicit = Extract<Config['users'][number], { feishu: string }>;
+
+export async function resolvePairs(app: App, only?: string): Promise<Resolution> {
+  const { config } = app;
+  const problems: Resolution['problems'] = [];
+  const users = config.users.filter((u): u is Explicit => 'feishu' in u);
+  for (const u of config.users) {
+    if ('rule' in u) {
+      problems.push({
+        user: `rule @${u.rule.feishu_domain}`,
+        problem:
+          'domain rules need a Feishu user directory listing, which is not built yet; list the users explicitly',
+      });
+    }
+  }
+  const chosen = only ? users.filter((u) => [u.feishu, u.google, u.exchange].includes(only)) : users;
+  if (only && chosen.length === 0) problems.push({ user: only, problem: 'not a user of the config' });
+  const emails = users.map((u) => u.feishu).filter((f) => f.includes('@'));
+  const openIds = emails.length ? await app.feishu.lookupUsersByEmail(emails) : new Map<string, string>();
+  const pairs: Pair[] = [];
+  for (const u of chosen) {
+    const openId = u.feishu.startsWith('ou_') ? u.feishu : openIds.get(u.feishu);
+    if (!openId) {
+      problems.push({ user: u.feishu, problem: 'no Feishu user with this e-mail or open_id' });
+      continue;
+    }
+    if (!(await app.userTokens.get(openId))) {
+      problems.push({
+        user: u.feishu,
+        problem: 'has not consented yet (no Feishu user token): their calendars cannot be read',
+      });
+      continue;
+    }
+    let calendars: string[];
+    try {
+      calendars = await calendarsOf(app, openId, u.calendars);
+    } catch (e) {
+      problems.push({ user: u.feishu, problem: `cannot read the calendars: ${(e as Error).message}` });
+      continue;
+    }
+    const targets: [Spoke, string | undefined][] = [
+      ['google', app.spokes.google ? u.google : undefined],
+      ['graph', app.spokes.graph ? u.exchange : undefined],
+    ];
+    for (const calendar of calendars) {
+      for (const [spoke, owner] of targets) {
+        if (!owner) continue;
+        pairs.push({
+          id: pairId(calendar, spoke, owner, 'primary'),
+          userKey: u.feishu,
+          feishu: { owner: openId, id: calendar },
+          spoke,
+          target: { owner, id: 'primary' },
+          direction: (spoke === 'google'
+            ? config.sync.direction.google
+            : config.sync.direction.exchange) as Pair['direction'],
+        });
+      }
+    }
+  }
+  await savePairs(app, pairs, !only);
+  const people = new Map<string, Explicit>();
+  for (const u of users) {
+    const id = u.feishu.startsWith('ou_') ? u.feishu : openIds.get(u.feishu);
+    if (id) people.set(id, u);
+  }
+  return { pairs, problems, attendeeFor: (pair) => attendeeMapper(config, people, pair.spoke) };
+}
+
+function attendeeMapper(config: Config, people: Map<string, Explicit>, spoke: Spoke) {
+  const rooms = new Map(config.rooms.map((r) => [r.feishu, r]));
+  return (a: Attendee): Attendee | undefined => {
+    if (a.kind === 'room') {
+      const room = a.id ? rooms.get(a.id) : undefined;
+      const email = spoke === 'google' ? room?.google : room?.exchange;
+      return email ? { ...a, email, name: room?.name ?? a.name } : undefined;
+    }
+    const user = a.id ? people.get(a.id) : undefined;
+    const email = user ? (spoke === 'google' ? user.google : user.exchange) : a.email;
+    return email ? { ...a, kind: 'person', email } : undefined;
+  };
+}
+
+async function calendarsOf(app: App, openId: string, wanted: Explicit['calendars']): Promise<string[]> {
+  if (wanted === 'primary' || wanted === undefined) return [await app.feishu.primaryCalendar(openId)];
+  const all: CalendarInfo[] = (await app.feishu.listCalendars(openId)).filter((c) => !c.deleted);
+  if (wanted === 'all') return all.filter((c) => c.writable).map((c) => c.id);
+  return (wanted as string[]).map((w) => {
+    const c = all.find((x) => x.id === w || x.summary === w);
+    if (!c) throw new Error(`no calendar "${w}"`);
+    return c.id;
+  });
+}
+
+async function savePairs(app: App, pairs: Pair[], retireOthers: boolean) {
+  const prisma = app.db.prisma;
+  await prisma.$transaction(async (tx) => {
+    for (const p of pairs) {
+      const data = {
+        userKey: p.userKey,
+        feishuOwner: p.feishu.owner,
+        feishuCalendar: p.feishu.id,
+        spoke: p.spoke,
+        spokeOwner: p.target.owner,
+        spokeCalendar: p.target.id,
+        direction: p.direction,
+        active: true,
+        retiredAt: null,
+      };
+      await tx.syncPair.upsert({ where: { id: p.id }, create: { id: p.id, ...data }, update: data });
+    }
+    if (retireOthers) {
+      await tx.syncPair.updateMany({
+        where: { id: { notIn: pairs.map((p) => p.id) }, active: true },
+        data: { active: false, retiredAt: new Date() },
+      });
+    }
+  });
+}

@@ -1,0 +1,271 @@
+/**
+ * `feisync status`: pairs with their link counts and cursors, last runs, user consent, recent link
+ * failures, pg-boss dead letters and room bookings needing attention. Read-only.
+ */
+import { formatKey } from '../core/index.ts';
+import type { PrismaClient } from '../store/db.ts';
+import { lastRuns, type RunRecord } from '../store/runs.ts';
+
+export interface PairStatus {
+  id: string;
+  userKey: string;
+  feishuCalendar: string;
+  spoke: string;
+  spokeOwner: string;
+  spokeCalendar: string;
+  direction: string;
+  links: { live: number; tombstoned: number; failed: number };
+  /** When each side's cursor was last written; null when the side has no cursor. */
+  cursors: { feishu: Date | null; spoke: Date | null };
+}
+export interface LinkFailure {
+  pair: string;
+  key: string;
+  error: string;
+  at: Date;
+}
+export interface DeadLetter {
+  id: string;
+  queue: string;
+  state: string;
+  retries: number;
+  error: string | null;
+  at: Date | null;
+  archived: boolean;
+}
+export interface RoomIssue {
+  roomId: string;
+  key: string;
+  spoke: string;
+  spokeRoom: string | null;
+  status: string;
+  startAt: Date | null;
+  error: string | null;
+}
+export interface Status {
+  pairs: PairStatus[];
+  runs: RunRecord[];
+  users: { consented: string[]; lapsed: string[] };
+  failures: LinkFailure[];
+  deadLetters: DeadLetter[];
+  rooms: RoomIssue[];
+}
+
+export interface StatusOptions {
+  runs?: number;
+  failures?: number;
+  /** pg-boss schema name; default 'pgboss'. */
+  bossSchema?: string;
+  now?: Date;
+}
+
+const PAIR = {
+  ...{ id: true, userKey: true, feishuCalendar: true, spoke: true },
+  ...{ spokeOwner: true, spokeCalendar: true, direction: true },
+} as const;
+
+export async function readStatus(prisma: PrismaClient, options: StatusOptions = {}): Promise<Status> {
+  const now = options.now ?? new Date();
+  const [pairs, counts, cursors, runs, creds, failed, deadLetters, rooms] = await Promise.all([
+    prisma.syncPair.findMany({
+      where: { active: true },
+      select: PAIR,
+      orderBy: [{ userKey: 'asc' }, { id: 'asc' }],
+    }),
+    prisma.$queryRawUnsafe<{ pairId: string; live: bigint; tomb: bigint; failed: bigint }[]>(
+      `SELECT "pairId", count(*) FILTER (WHERE NOT "tombstone") AS live, count(*) FILTER (WHERE "tombstone") AS tomb,
+       count(*) FILTER (WHERE "lastError" IS NOT NULL) AS failed FROM "EventLink" GROUP BY "pairId"`,
+    ),
+    prisma.cursor.findMany({ select: { pairId: true, side: true, updatedAt: true } }),
+    lastRuns(prisma, options.runs ?? 10),
+    prisma.credential.findMany({ where: { provider: 'feishu' }, orderBy: { subject: 'asc' } }),
+    prisma.eventLink.findMany({
+      where: { lastError: { not: null } },
+      orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
+      take: options.failures ?? 50,
+    }),
+    readDeadLetters(prisma, options.bossSchema ?? 'pgboss'),
+    prisma.roomBooking.findMany({
+      where: { status: { in: ['conflict', 'unmapped', 'failed'] } },
+      orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
+      take: 50,
+    }),
+  ]);
+  const byPair = new Map(counts.map((c) => [c.pairId, c]));
+  const lapsed = (c: (typeof creds)[number]) =>
+    c.status === 'lapsed' || (c.refreshExpiresAt !== null && c.refreshExpiresAt <= now);
+  return {
+    pairs: pairs.map((p) => {
+      const c = byPair.get(p.id);
+      const at = (side: string) =>
+        cursors.find((x) => x.pairId === p.id && x.side === side)?.updatedAt ?? null;
+      return {
+        ...p,
+        links: {
+          live: Number(c?.live ?? 0),
+          tombstoned: Number(c?.tomb ?? 0),
+          failed: Number(c?.failed ?? 0),
+        },
+        cursors: { feishu: at('feishu'), spoke: at('spoke') },
+      };
+    }),
+    runs,
+    users: {
+      consented: creds.filter((c) => !lapsed(c)).map((c) => c.subject),
+      lapsed: creds.filter(lapsed).map((c) => c.subject),
+    },
+    failures: failed.map((l) => ({
+      pair: l.pairId,
+      key: formatKey({ uid: l.uid, originalTime: Number(l.originalTime) }),
+      error: l.lastError ?? '',
+      at: l.updatedAt,
+    })),
+    deadLetters,
+    rooms: rooms.map((r) => ({
+      roomId: r.roomId,
+      key: formatKey({ uid: r.uid, originalTime: Number(r.originalTime) }),
+      spoke: r.spoke,
+      spokeRoom: r.spokeRoom,
+      status: r.status,
+      startAt: r.startAt,
+      error: r.lastError,
+    })),
+  };
+}
+
+/** Failed pg-boss jobs (live table and archive), only when pg-boss has created its schema. */
+async function readDeadLetters(prisma: PrismaClient, schema: string): Promise<DeadLetter[]> {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`invalid pg-boss schema name: ${schema}`);
+  const tables = await prisma.$queryRawUnsafe<{ table_name: string }[]>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('job', 'archive')`,
+    schema,
+  );
+  const parts = tables.map(
+    ({ table_name: t }) => `SELECT id::text AS id, name, state::text AS state, retry_count, output,
+      completed_on, ${t === 'archive'} AS archived FROM "${schema}"."${t}" WHERE state::text = 'failed'`,
+  );
+  if (parts.length === 0) return [];
+  type Row = { id: string; name: string; state: string; retry_count: number; output: unknown };
+  const rows = await prisma.$queryRawUnsafe<(Row & { completed_on: Date | null; archived: boolean })[]>(
+    `${parts.join(' UNION ALL ')} ORDER BY completed_on DESC NULLS LAST LIMIT 50`,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    queue: r.name,
+    state: r.state,
+    retries: Number(r.retry_count ?? 0),
+    error: jobError(r.output),
+    at: r.completed_on ? new Date(r.completed_on) : null,
+    archived: Boolean(r.archived),
+  }));
+}
+
+/** pg-boss stores a failure as `{message, stack}` or `{value: {message}}` in `output`. */
+function jobError(output: unknown): string | null {
+  if (output === null || output === undefined) return null;
+  const o = (typeof output === 'string' ? safeParse(output) : output) as any;
+  const msg = o?.message ?? o?.value?.message ?? (typeof o?.value === 'string' ? o.value : undefined);
+  return typeof msg === 'string' ? msg : JSON.stringify(o).slice(0, 200);
+}
+function safeParse(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Readable terminal text: one aligned table per section. */
+export function formatStatus(s: Status): string {
+  const out: string[] = [];
+  const section = (title: string, headers: string[], rows: string[][], empty: string) => {
+    out.push(`${title} (${rows.length})`);
+    out.push(rows.length ? table(headers, rows) : `  ${empty}`, '');
+  };
+  section(
+    'Pairs',
+    ['PAIR', 'USER', 'FEISHU CALENDAR', 'SPOKE', 'TARGET', 'DIRECTION', 'LIVE', 'TOMB', 'FAILED', 'CURSORS'],
+    s.pairs.map((p) => [
+      p.id,
+      p.userKey,
+      p.feishuCalendar,
+      p.spoke,
+      `${p.spokeOwner}/${p.spokeCalendar}`,
+      p.direction,
+      String(p.links.live),
+      String(p.links.tombstoned),
+      String(p.links.failed),
+      `feishu ${when(p.cursors.feishu)}, spoke ${when(p.cursors.spoke)}`,
+    ]),
+    'no active pairs',
+  );
+  section(
+    'Last runs',
+    ['RUN', 'KIND', 'STARTED', 'FINISHED', 'STATUS', 'COUNTS'],
+    s.runs.map((r) => [
+      String(r.id),
+      r.kind,
+      when(r.startedAt),
+      when(r.finishedAt),
+      r.status,
+      counts(r.counts),
+    ]),
+    'no runs yet',
+  );
+  out.push(`Users: ${s.users.consented.length} consented, ${s.users.lapsed.length} lapsed`);
+  if (s.users.consented.length) out.push(`  consented: ${s.users.consented.join(', ')}`);
+  if (s.users.lapsed.length) out.push(`  lapsed (must consent again): ${s.users.lapsed.join(', ')}`);
+  out.push('');
+  section(
+    'Recent failures',
+    ['PAIR', 'KEY', 'AT', 'ERROR'],
+    s.failures.map((f) => [f.pair, f.key, when(f.at), oneLine(f.error)]),
+    'none',
+  );
+  section(
+    'Dead letters',
+    ['JOB', 'QUEUE', 'RETRIES', 'AT', 'ERROR'],
+    s.deadLetters.map((d) => [d.id, d.queue, String(d.retries), when(d.at), oneLine(d.error ?? '')]),
+    'none',
+  );
+  section(
+    'Room bookings needing attention',
+    ['ROOM', 'KEY', 'SPOKE', 'STATUS', 'START', 'ERROR'],
+    s.rooms.map((r) => [r.roomId, r.key, r.spoke, r.status, when(r.startAt), oneLine(r.error ?? '')]),
+    'none',
+  );
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+const when = (d: Date | null) => (d ? d.toISOString().slice(0, 19).replace('T', ' ') : '-');
+const oneLine = (t: string) => {
+  const flat = t.replace(/\s+/g, ' ').trim();
+  return flat.length > 120 ? `${flat.slice(0, 119)}…` : flat;
+};
+const ORDER = ['created', 'updated', 'deleted', 'unchanged', 'skipped', 'failed'];
+const rank = (k: string) => (ORDER.includes(k) ? ORDER.indexOf(k) : ORDER.length);
+/** Non-zero counts in a fixed order (jsonb does not keep the written key order). */
+const counts = (c: Record<string, number> | null) =>
+  Object.entries(c ?? {})
+    .filter(([, n]) => n)
+    .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
+    .map(([k, n]) => `${k}=${n}`)
+    .join(' ') || '-';
+
+const WIDE =
+  /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1faff}\u{20000}-\u{3fffd}]/u;
+/** Terminal columns taken by a string: CJK and full-width characters take two. */
+export function displayWidth(t: string): number {
+  let w = 0;
+  for (const ch of t) w += WIDE.test(ch) ? 2 : 1;
+  return w;
+}
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) =>
+    Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))),
+  );
+  const line = (cells: string[]) =>
+    `  ${cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i] - displayWidth(c)))).join('  ')}`;
+  return [line(headers), ...rows.map(line)].map((l) => l.trimEnd()).join('\n');
+}

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import type { Attendee, CanonicalEvent, EventTime } from './event.ts';
+import { localDateTime } from './time.ts';
+
+/** The optional fields a pair may sync (config `sync.fields`). Time, recurrence, status and free/busy always count. */
+export const SYNC_FIELDS = [
+  'summary',
+  'description',
+  'location',
+  'attendees',
+  'reminders',
+  'visibility',
+  'conference',
+] as const;
+export type SyncField = (typeof SYNC_FIELDS)[number];
+
+/**
+ * sha-256 (hex) of the normalized event, restricted to the synced fields.
+ *
+ * Normalization rules, so that what a provider reformats does not count as a change:
+ * - the key and `origin`, `updatedAt`, `organizer` are not part of it (identity and bookkeeping);
+ * - text: CRLF and CR become LF, trailing spaces of each line and leading/trailing blank space of the
+ *   whole are dropped; in one-line fields (summary, location) any run of white space becomes one space;
+ * - times: all-day as its date; timed as Unix seconds plus zone;
+ * - recurrence lines: upper-cased, trimmed, sorted; in an RRULE the parts are sorted and the
+ *   default INTERVAL=1 and WKST=MO dropped, and the parts RFC 5545 takes from the start written out
+ *   (YEARLY: BYMONTH and BYMONTHDAY, MONTHLY: BYMONTHDAY, WEEKLY: BYDAY): the same rule, however written;
+ * - attendees: identified by lower-cased e-mail (else id, else name), sorted, RSVP and optional kept;
+ *   a room is a room, everyone else a person (whether a provider calls an address external or not);
+ * - reminders: sorted, duplicates dropped;
+ * - a cancelled event is only its status (its other fields are not shown anywhere);
+ * - object keys are sorted before hashing, so key order never matters.
+ */
+export function fingerprint(ev: CanonicalEvent, fields: readonly SyncField[] = SYNC_FIELDS): string {
+  return createHash('sha256')
+    .update(stableJson(normalized(ev, fields)))
+    .digest('hex');
+}
+
+export function normalized(
+  ev: CanonicalEvent,
+  fields: readonly SyncField[] = SYNC_FIELDS,
+): Record<string, unknown> {
+  // a cancelled occurrence has no content: that it is cancelled is all there is to compare
+  if (ev.status === 'cancelled') return { status: 'cancelled' };
+  const has = (f: SyncField) => fields.includes(f);
+  const out: Record<string, unknown> = {
+    start: time(ev.start),
+    end: time(ev.end),
+    recurrence: [...new Set(ev.recurrence.map((l) => recurrenceLine(l, ev.start)).filter(Boolean))].sort(),
+    status: ev.status,
+    freeBusy: ev.freeBusy,
+  };
+  if (has('summary')) out.summary = line(ev.summary);
+  if (has('description')) out.description = text(ev.description);
+  if (has('location')) out.location = line(ev.location);
+  if (has('attendees')) out.attendees = ev.attendees.map(attendee).sort(compareJson);
+  if (has('reminders')) out.reminders = [...new Set(ev.reminders)].sort((a, b) => a - b);
+  if (has('visibility')) out.visibility = ev.visibility;
+  if (has('conference')) out.conference = (ev.conferenceUrl ?? '').trim();
+  return out;
+}
+
+const time = (t: EventTime) => ('date' in t ? { date: t.date } : { ts: t.timestamp, tz: t.timeZone });
+
+const text = (s: string | undefined) =>
+  (s ?? '')
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''))
+    .join('\n')
+    .trim();
+
+const line = (s: string | undefined) => (s ?? '').replace(/\s+/g, ' ').trim();
+
+function attendee(a: Attendee) {
+  const id = a.email ? a.email.trim().toLowerCase() : (a.id ?? line(a.name));
+  return { kind: a.kind === 'room' ? 'room' : 'person', id, rsvp: a.rsvp, optional: a.optional === true };
+}
+
+const WEEKDAYS = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
+
+function recurrenceLine(raw: string, start: EventTime): string {
+  const l = raw.trim().toUpperCase();
+  if (!l.startsWith('RRULE:')) return l;
+  const parts = l
+    .slice(6)
+    .split(';')
+    .filter((p) => p && p !== 'INTERVAL=1' && p !== 'WKST=MO');
+  const has = (name: string) => parts.some((p) => p.startsWith(`${name}=`));
+  const date = 'date' in start ? start.date : localDateTime(start.timestamp, start.timeZone).slice(0, 10);
+  const [month, day] = [Number(date.slice(5, 7)), Number(date.slice(8, 10))];
+  const freq = parts.find((p) => p.startsWith('FREQ='))?.slice(5);
+  const byDayOrDate = has('BYDAY') || has('BYMONTHDAY') || has('BYYEARDAY') || has('BYWEEKNO');
+  if (freq === 'YEARLY' && !byDayOrDate && !has('BYMONTH'))
+    parts.push(`BYMONTH=${month}`, `BYMONTHDAY=${day}`);
+  if (freq === 'MONTHLY' && !byDayOrDate) parts.push(`BYMONTHDAY=${day}`);
+  if (freq === 'WEEKLY' && !has('BYDAY'))
+    parts.push(`BYDAY=${WEEKDAYS[new Date(`${date}T00:00:00Z`).getUTCDay()]}`);
+  parts.sort();
+  return `RRULE:${parts.join(';')}`;
+}
+
+const compareJson = (a: unknown, b: unknown) => {
+  const x = stableJson(a);
+  const y = stableJson(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/** JSON with object keys sorted at every depth; `undefined` members are left out. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}

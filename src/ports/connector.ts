@@ -1,0 +1,122 @@
+import type { BridgeError, CanonicalEvent, InstanceKey, Provider } from '../core/index.ts';
+
+/** A calendar on some provider: its owner (Feishu open_id, Google user e-mail, Graph mailbox) and id. */
+export interface CalendarRef {
+  owner: string;
+  /** Provider calendar id; `primary` is accepted by every connector for the owner's main calendar. */
+  id: string;
+}
+
+/** A written or read event on a provider: its id there and its version mark (etag, changeKey). */
+export interface RemoteRef {
+  id: string;
+  version?: string;
+}
+
+/** Where an event Feisync wrote came from; stored inside the event (Google private extended
+ * property, Graph single-value extended property) so lost links can be rebuilt. */
+export interface OriginTag {
+  /** The sync pair id. */
+  pair: string;
+  /** The instance key string `uid_originalTime` of the source event. */
+  key: string;
+}
+
+export interface RemoteEvent {
+  ref: RemoteRef;
+  event: CanonicalEvent;
+  /** The origin tag found on the event, if Feisync wrote it. */
+  tag?: OriginTag;
+}
+
+export interface RemoteRemoval {
+  ref: RemoteRef;
+  /** The instance key, when the provider still says which one (Feishu does; Google and Graph may not). */
+  key?: InstanceKey;
+}
+
+export interface ChangePage {
+  upserts: RemoteEvent[];
+  removals: RemoteRemoval[];
+  /** Present on the last page only: the cursor to resume from next time. */
+  cursor?: string;
+  /** The stored cursor was refused as expired: drop it and do a full listing. No other field is set. */
+  expired?: true;
+}
+
+export type WriteOp =
+  | {
+      op: 'create';
+      event: CanonicalEvent;
+      tag: OriginTag;
+      /** For an exception (event.key.originalTime != 0): the series master on this provider. */
+      parent?: RemoteRef;
+    }
+  | { op: 'update'; ref: RemoteRef; event: CanonicalEvent; tag: OriginTag; parent?: RemoteRef }
+  | { op: 'remove'; ref: RemoteRef };
+
+export type WriteResult =
+  | {
+      ok: true;
+      /** Absent for a remove. */
+      ref?: RemoteRef;
+      /** What the connector had to change to express the event (e.g. a widened recurrence). */
+      note?: string;
+    }
+  | { ok: false; error: BridgeError };
+
+export interface WriteOptions {
+  /** Send invitation mail to attendees (config `sync.invitations: send`). Default false. */
+  notify?: boolean;
+}
+
+export interface CalendarInfo {
+  id: string;
+  summary: string;
+  primary: boolean;
+  /** The calendar's owner can write it (only such calendars are synced by default). */
+  writable: boolean;
+  deleted?: boolean;
+}
+
+/** A bookable meeting room of the provider's directory (Google resource calendar, Graph room). */
+export interface RoomInfo {
+  /** The room's calendar address (Google `resourceEmail`, Graph room mailbox). */
+  email: string;
+  name: string;
+  /** The provider's own id of the room. */
+  id?: string;
+  capacity?: number;
+}
+
+/** What a provider can hold; the sync core shapes events to it so that fingerprints compare. */
+export interface Capabilities {
+  /** Reminders per event (the smallest ones are kept). */
+  maxReminders?: number;
+  /** Visibilities it can express; others become `default`. */
+  visibilities?: Array<'default' | 'public' | 'private'>;
+  /** A series can only end on a date (Graph's endDate): UNTIL becomes the local date of the last occurrence. */
+  untilAsDate?: boolean;
+  /** Tentative and free/busy share one field (Graph's showAs): a tentative event reads back as busy. */
+  tentativeIsBusy?: boolean;
+}
+
+export interface CalendarConnector {
+  readonly kind: Provider;
+  readonly capabilities?: Capabilities;
+  /**
+   * Full listing when `cursor` is null, else the changes since it. Pages come as they are read; the
+   * last page carries the next cursor. An expired cursor yields one page with `expired: true`.
+   */
+  listChanges(calendar: CalendarRef, cursor: string | null): AsyncIterable<ChangePage>;
+  /**
+   * Apply writes, batched where the provider allows. One result per op, in order; a failed op never
+   * fails the others. A create retried after a crash finds the earlier event (idempotent by tag).
+   * A remove of something already gone is a success.
+   */
+  write(calendar: CalendarRef, ops: WriteOp[], options?: WriteOptions): Promise<WriteResult[]>;
+  /** Calendars of one owner. */
+  listCalendars(owner: string): Promise<CalendarInfo[]>;
+  /** Meeting rooms of the directory, where the connector can read them (optional). */
+  listRooms?(): Promise<RoomInfo[]>;
+}

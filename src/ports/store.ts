@@ -1,0 +1,35 @@
+import type { InstanceKey } from '../core/index.ts';
+
+/** A row of the mapping table: one Feishu instance on one pair. */
+export interface Link {
+  pairId: string;
+  uid: string;
+  originalTime: number;
+  spokeId: string | null;
+  spokeVersion: string | null;
+  /** Fingerprint of what was last written to the spoke (the Feishu side projected for the pair). */
+  feishuFingerprint: string | null;
+  /** Fingerprint of the spoke copy when last seen. */
+  spokeFingerprint: string | null;
+  tombstone: boolean;
+  note: string | null;
+  lastError: string | null;
+  lastSyncedAt: Date | null;
+}
+
+export interface CursorWrite {
+  pairId: string;
+  side: 'feishu' | 'spoke';
+  /** null drops the cursor (the next pull is a full one). */
+  value: string | null;
+}
+
+export interface LinkStore {
+  /** Links of the pair for these uids (every instance of each series), keyed `uid_originalTime`. */
+  byUids(pairId: string, uids: string[]): Promise<Map<string, Link>>;
+  /** Saves links (insert or update by pair + key) and cursors, in one transaction. */
+  save(links: Link[], cursors?: CursorWrite[]): Promise<void>;
+  /** Keys of the pair's live (not tombstoned) links, in chunks. */
+  liveKeys(pairId: string, chunk?: number): AsyncIterable<InstanceKey[]>;
+  cursor(pairId: string, side: 'feishu' | 'spoke'): Promise<string | null>;
+}

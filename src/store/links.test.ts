@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyLink } from '../sync/apply.ts';
+import { type Database, openDatabase } from './db.ts';
+import { PrismaLinkStore } from './links.ts';
+
+let db: Database;
+let store: PrismaLinkStore;
+beforeAll(async () => {
+  db = await openDatabase({ inMemory: true });
+  store = new PrismaLinkStore(db.prisma);
+  await db.prisma.syncPair.create({
+    data: {
+      id: 'p1',
+      userKey: 'alice',
+      feishuOwner: 'ou_1',
+      feishuCalendar: 'cal_1',
+      spoke: 'google',
+      spokeOwner: 'alice@example.com',
+      spokeCalendar: 'primary',
+      direction: 'one-way',
+    },
+  });
+});
+afterAll(() => db.close());
+
+describe('PrismaLinkStore', () => {
+  it('bulk-upserts links, reads them back by uid (every instance of a series), and updates in place', async () => {
+    const links = [
+      { ...emptyLink('p1', { uid: 'u_a', originalTime: 0 }), spokeId: 'g1', feishuFingerprint: 'f1' },
+      { ...emptyLink('p1', { uid: 'u_a', originalTime: 1_900_000_000 }), spokeId: 'g1_x', note: 'exception' },
+      { ...emptyLink('p1', { uid: 'u_b', originalTime: 0 }), spokeId: 'g2', lastSyncedAt: new Date(1_000) },
+    ];
+    await store.save(links);
+    const got = await store.byUids('p1', ['u_a']);
+    expect([...got.keys()].sort()).toEqual(['u_a_0', 'u_a_1900000000']);
+    expect(got.get('u_a_1900000000')).toMatchObject({
+      spokeId: 'g1_x',
+      note: 'exception',
+      originalTime: 1_900_000_000,
+    });
+
+    await store.save([{ ...links[0], spokeVersion: 'etag2', tombstone: true }]);
+    const again = await store.byUids('p1', ['u_a', 'u_b']);
+    expect(again.get('u_a_0')).toMatchObject({
+      spokeVersion: 'etag2',
+      tombstone: true,
+      feishuFingerprint: 'f1',
+    });
+    expect(again.get('u_b_0')?.lastSyncedAt?.getTime()).toBe(1_000);
+    expect(await db.prisma.eventLink.count()).toBe(3);
+  });
+
+  it('lists live keys in chunks, skipping tombstones', async () => {
+    const chunks: string[][] = [];
+    for await (const c of store.liveKeys('p1', 1)) chunks.push(c.map((k) => `${k.uid}_${k.originalTime}`));
+    expect(chunks).toEqual([['u_a_1900000000'], ['u_b_0']]);
+  });
+
+  it('saves and drops cursors in the same transaction as links', async () => {
+    await store.save(
+      [emptyLink('p1', { uid: 'u_c', originalTime: 0 })],
+      [{ pairId: 'p1', side: 'feishu', value: 'tok1' }],
+    );
+    expect(await store.cursor('p1', 'feishu')).toBe('tok1');
+    await store.save([], [{ pairId: 'p1', side: 'feishu', value: null }]);
+    expect(await store.cursor('p1', 'feishu')).toBeNull();
+  });
+
+  it('writes nothing when a statement of the transaction fails', async () => {
+    const bad = { ...emptyLink('no-such-pair', { uid: 'u_z', originalTime: 0 }) };
+    await expect(store.save([bad], [{ pairId: 'p1', side: 'feishu', value: 'tok2' }])).rejects.toThrow();
+    expect(await store.cursor('p1', 'feishu')).toBeNull();
+  });
+});

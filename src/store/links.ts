@@ -1,0 +1,109 @@
+/** The mapping table and cursors, on Prisma. Writes are bulk upserts: one statement per batch. */
+import { formatKey, type InstanceKey } from '../core/index.ts';
+import type { CursorWrite, Link, LinkStore } from '../ports/index.ts';
+import type { PrismaClient } from './db.ts';
+
+const COLUMNS = [
+  'pairId',
+  'uid',
+  'originalTime',
+  'spokeId',
+  'spokeVersion',
+  'feishuFingerprint',
+  'spokeFingerprint',
+  'tombstone',
+  'note',
+  'lastSyncedAt',
+  'lastError',
+] as const;
+const TYPES = [
+  'text',
+  'text',
+  'bigint',
+  'text',
+  'text',
+  'text',
+  'text',
+  'boolean',
+  'text',
+  'timestamp(3)',
+  'text',
+];
+
+const UPSERT = `INSERT INTO "EventLink" (${COLUMNS.map((c) => `"${c}"`).join(', ')}, "updatedAt")
+SELECT *, now() FROM unnest(${TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+ON CONFLICT ("pairId", "uid", "originalTime") DO UPDATE SET
+${COLUMNS.slice(3)
+  .map((c) => `"${c}" = EXCLUDED."${c}"`)
+  .join(',\n')}, "updatedAt" = now()`;
+
+export class PrismaLinkStore implements LinkStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async byUids(pairId: string, uids: string[]): Promise<Map<string, Link>> {
+    const out = new Map<string, Link>();
+    if (uids.length === 0) return out;
+    const rows = await this.prisma.eventLink.findMany({ where: { pairId, uid: { in: uids } } });
+    for (const r of rows) {
+      const link: Link = {
+        pairId: r.pairId,
+        uid: r.uid,
+        originalTime: Number(r.originalTime),
+        spokeId: r.spokeId,
+        spokeVersion: r.spokeVersion,
+        feishuFingerprint: r.feishuFingerprint,
+        spokeFingerprint: r.spokeFingerprint,
+        tombstone: r.tombstone,
+        note: r.note,
+        lastError: r.lastError,
+        lastSyncedAt: r.lastSyncedAt,
+      };
+      out.set(formatKey(link), link);
+    }
+    return out;
+  }
+
+  async save(links: Link[], cursors: CursorWrite[] = []): Promise<void> {
+    if (links.length === 0 && cursors.length === 0) return;
+    // one statement cannot upsert a row twice: the last write of a key wins
+    links = [...new Map(links.map((l) => [`${l.pairId}\u0000${formatKey(l)}`, l])).values()];
+    const columns = COLUMNS.map((c) =>
+      links.map((l) => {
+        const v = l[c];
+        return c === 'originalTime' ? String(v) : v;
+      }),
+    );
+    await this.prisma.$transaction(async (tx) => {
+      if (links.length) await tx.$executeRawUnsafe(UPSERT, ...columns);
+      for (const c of cursors) {
+        if (c.value === null) await tx.cursor.deleteMany({ where: { pairId: c.pairId, side: c.side } });
+        else
+          await tx.cursor.upsert({
+            where: { pairId_side: { pairId: c.pairId, side: c.side } },
+            create: { pairId: c.pairId, side: c.side, value: c.value },
+            update: { value: c.value },
+          });
+      }
+    });
+  }
+
+  async *liveKeys(pairId: string, chunk = 5000): AsyncIterable<InstanceKey[]> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.prisma.eventLink.findMany({
+        where: { pairId, tombstone: false, id: { gt: after } },
+        select: { id: true, uid: true, originalTime: true },
+        orderBy: { id: 'asc' },
+        take: chunk,
+      });
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1].id;
+      yield rows.map((r) => ({ uid: r.uid, originalTime: Number(r.originalTime) }));
+    }
+  }
+
+  async cursor(pairId: string, side: 'feishu' | 'spoke'): Promise<string | null> {
+    const row = await this.prisma.cursor.findUnique({ where: { pairId_side: { pairId, side } } });
+    return row?.value ?? null;
+  }
+}

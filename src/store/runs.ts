@@ -1,0 +1,87 @@
+/** The SyncRun journal: one row per sync, pull or reconcile, opened at start and closed with counts. */
+import type { Prisma } from '../generated/prisma/client.ts';
+import type { PrismaClient } from './db.ts';
+
+export type RunKind = 'sync' | 'pull' | 'reconcile';
+export type RunOutcome = 'ok' | 'partial' | 'failed';
+
+export interface RunFinish<C> {
+  status: RunOutcome;
+  /** Numbers by name, e.g. created/updated/deleted/unchanged/skipped/failed. */
+  counts: C;
+  /** Any JSON-serialisable detail (problems, held pairs...). */
+  report?: unknown;
+  error?: string;
+}
+
+export interface RunRecord {
+  id: number;
+  kind: string;
+  startedAt: Date;
+  finishedAt: Date | null;
+  /** running | ok | partial | failed (other writers may append a note, e.g. "ok (dry run)"). */
+  status: string;
+  counts: Record<string, number> | null;
+  report: unknown;
+  error: string | null;
+}
+
+const KINDS: readonly string[] = ['sync', 'pull', 'reconcile'];
+const OUTCOMES: readonly string[] = ['ok', 'partial', 'failed'];
+
+/** Opens a run (status `running`) and answers its id. */
+export async function startRun(prisma: PrismaClient, kind: RunKind): Promise<number> {
+  if (!KINDS.includes(kind)) throw new Error(`unknown run kind: ${kind}`);
+  const row = await prisma.syncRun.create({ data: { kind }, select: { id: true } });
+  return row.id;
+}
+
+/** Closes a run with its outcome; throws when the id is unknown. */
+export async function finishRun<C extends { [K in keyof C]: number }>(
+  prisma: PrismaClient,
+  id: number,
+  finish: RunFinish<C>,
+): Promise<void> {
+  if (!OUTCOMES.includes(finish.status)) throw new Error(`unknown run status: ${finish.status}`);
+  const counts: Record<string, number> = {};
+  for (const [k, v] of Object.entries(finish.counts as Record<string, number>)) {
+    if (typeof v === 'number' && Number.isFinite(v)) counts[k] = v;
+  }
+  const data: Prisma.SyncRunUpdateInput = {
+    finishedAt: new Date(),
+    status: finish.status,
+    counts,
+    error: finish.error ?? null,
+  };
+  // a JSON round trip drops undefined members and turns Dates into strings, as the column stores them
+  if (finish.report !== undefined) data.report = JSON.parse(JSON.stringify(finish.report));
+  await prisma.syncRun.update({ where: { id }, data });
+}
+
+/** The newest runs first (optionally of one kind). */
+export async function lastRuns(prisma: PrismaClient, limit = 10, kind?: RunKind): Promise<RunRecord[]> {
+  const rows = await prisma.syncRun.findMany({
+    where: kind ? { kind } : undefined,
+    orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
+    take: Math.max(0, Math.floor(limit)),
+  });
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    status: r.status,
+    counts: isCounts(r.counts) ? r.counts : null,
+    report: r.report ?? null,
+    error: r.error,
+  }));
+}
+
+function isCounts(v: unknown): v is Record<string, number> {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.values(v).every((n) => typeof n === 'number')
+  );
+}

@@ -1,0 +1,197 @@
+/**
+ * The one step with I/O: writes actions to a spoke through its connector and saves each link right
+ * after its write. A failed write never stops the others; it is counted and kept on the link.
+ */
+import { BridgeError, type CanonicalEvent, formatKey, type InstanceKey } from '../core/index.ts';
+import type { CalendarConnector, Link, LinkStore, RemoteRef, WriteOp, WriteResult } from '../ports/index.ts';
+import type { Pair, SyncPolicy } from './pair.ts';
+import type { DeleteAction, WriteAction } from './plan.ts';
+
+export interface Counts {
+  created: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+}
+
+export const zeroCounts = (): Counts => ({
+  created: 0,
+  updated: 0,
+  deleted: 0,
+  unchanged: 0,
+  skipped: 0,
+  failed: 0,
+});
+
+export function addCounts(into: Counts, more: Counts): Counts {
+  for (const k of Object.keys(into) as (keyof Counts)[]) into[k] += more[k];
+  return into;
+}
+
+export interface Failure {
+  key: string;
+  kind: string;
+  error: string;
+}
+
+export interface ApplyContext {
+  pair: Pair;
+  connector: CalendarConnector;
+  store: LinkStore;
+  policy: SyncPolicy;
+  counts: Counts;
+  failures: Failure[];
+}
+
+/** Writes creates and updates; `links` (keyed `uid_originalTime`) is updated with the new refs. */
+export async function applyWrites(
+  ctx: ApplyContext,
+  actions: WriteAction[],
+  links: Map<string, Link>,
+): Promise<void> {
+  if (actions.length === 0) return;
+  const tag = (key: InstanceKey) => ({ pair: ctx.pair.id, key: formatKey(key) });
+  const parentOf = (key: InstanceKey): RemoteRef | undefined => {
+    if (key.originalTime === 0) return undefined;
+    const master = links.get(formatKey({ uid: key.uid, originalTime: 0 }));
+    return master?.spokeId && !master.tombstone
+      ? { id: master.spokeId, version: master.spokeVersion ?? undefined }
+      : undefined;
+  };
+  const ready: WriteAction[] = [];
+  for (const a of actions) {
+    if (a.key.originalTime !== 0 && !parentOf(a.key))
+      fail(ctx, a.key, new BridgeError('not_found', 'series master is not on the spoke'));
+    else ready.push(a);
+  }
+  const ops: WriteOp[] = ready.map((a) =>
+    a.kind === 'create'
+      ? { op: 'create', event: a.event, tag: tag(a.key), parent: parentOf(a.key) }
+      : { op: 'update', ref: ref(a.link), event: a.event, tag: tag(a.key), parent: parentOf(a.key) },
+  );
+  const results = await write(ctx, ops);
+  // An update of a copy someone deleted on the spoke becomes a create.
+  const recreate = ready.filter((a, i) => {
+    const r = results[i];
+    return a.kind === 'update' && !r.ok && r.error.kind === 'not_found';
+  });
+  const recreated = recreate.length
+    ? await write(
+        ctx,
+        recreate.map((a) => ({ op: 'create', event: a.event, tag: tag(a.key), parent: parentOf(a.key) })),
+      )
+    : [];
+  const rows: Link[] = [];
+  ready.forEach((a, i) => {
+    const again = recreate.indexOf(a);
+    const r = again >= 0 ? recreated[again] : results[i];
+    rows.push(
+      linkAfter(ctx, a, r, links, again >= 0 ? 'created' : a.kind === 'create' ? 'created' : 'updated'),
+    );
+  });
+  await ctx.store.save(rows);
+}
+
+function linkAfter(
+  ctx: ApplyContext,
+  a: WriteAction,
+  r: WriteResult,
+  links: Map<string, Link>,
+  counted: 'created' | 'updated',
+): Link {
+  const k = formatKey(a.key);
+  const previous = links.get(k) ?? a.link;
+  let row: Link;
+  if (r.ok) {
+    ctx.counts[counted] += 1;
+    row = {
+      ...(previous ?? emptyLink(ctx.pair.id, a.key)),
+      spokeId: r.ref?.id ?? previous?.spokeId ?? null,
+      spokeVersion: r.ref?.version ?? null,
+      feishuFingerprint: a.fingerprint,
+      spokeFingerprint: a.fingerprint,
+      tombstone: false,
+      note: r.note ?? null,
+      lastError: null,
+      lastSyncedAt: new Date(),
+    };
+  } else {
+    fail(ctx, a.key, r.error);
+    row = { ...(previous ?? emptyLink(ctx.pair.id, a.key)), lastError: describeError(r.error) };
+  }
+  links.set(k, row);
+  return row;
+}
+
+/** Removes spoke copies; a removed series master takes its exceptions' links with it. */
+export async function applyDeletes(
+  ctx: ApplyContext,
+  actions: DeleteAction[],
+  links: Map<string, Link>,
+): Promise<void> {
+  if (actions.length === 0) return;
+  const results = await write(
+    ctx,
+    actions.map((a) => ({ op: 'remove', ref: ref(a.link) })),
+  );
+  const rows: Link[] = [];
+  const goneSeries = new Set<string>();
+  actions.forEach((a, i) => {
+    const r = results[i];
+    if (r.ok) {
+      ctx.counts.deleted += 1;
+      rows.push({ ...a.link, tombstone: true, lastError: null, lastSyncedAt: new Date() });
+      if (a.key.originalTime === 0) goneSeries.add(a.key.uid);
+    } else {
+      fail(ctx, a.key, r.error);
+      rows.push({ ...a.link, lastError: describeError(r.error) });
+    }
+  });
+  if (goneSeries.size) {
+    const more = await ctx.store.byUids(ctx.pair.id, [...goneSeries]);
+    for (const l of more.values())
+      if (l.originalTime !== 0 && !l.tombstone) rows.push({ ...l, tombstone: true });
+  }
+  for (const r of rows) links.set(formatKey(r), r);
+  await ctx.store.save(rows);
+}
+
+async function write(ctx: ApplyContext, ops: WriteOp[]): Promise<WriteResult[]> {
+  try {
+    return await ctx.connector.write(ctx.pair.target, ops, { notify: ctx.policy.invitations === 'send' });
+  } catch (e) {
+    // a connector should answer per op; if the whole call failed, every op failed the same way
+    const error = e instanceof BridgeError ? e : new BridgeError('transient', String(e), { cause: e });
+    return ops.map(() => ({ ok: false, error }));
+  }
+}
+
+function fail(ctx: ApplyContext, key: InstanceKey, error: BridgeError) {
+  ctx.counts.failed += 1;
+  ctx.failures.push({ key: formatKey(key), kind: error.kind, error: describeError(error) });
+}
+
+const describeError = (e: BridgeError) =>
+  `${e.kind}: ${e.message}${e.requestId ? ` (request ${e.requestId})` : ''}`;
+
+const ref = (l: Link): RemoteRef => ({ id: l.spokeId!, version: l.spokeVersion ?? undefined });
+
+export function emptyLink(pairId: string, key: InstanceKey): Link {
+  return {
+    pairId,
+    uid: key.uid,
+    originalTime: key.originalTime,
+    spokeId: null,
+    spokeVersion: null,
+    feishuFingerprint: null,
+    spokeFingerprint: null,
+    tombstone: false,
+    note: null,
+    lastError: null,
+    lastSyncedAt: null,
+  };
+}
+
+export type { CanonicalEvent };

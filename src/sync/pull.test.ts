@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryConnector } from '../../test/support/memory-connector.ts';
+import { blankEvent, type CanonicalEvent, SYNC_FIELDS } from '../core/index.ts';
+import { type Database, openDatabase } from '../store/db.ts';
+import { PrismaLinkStore } from '../store/links.ts';
+import type { Pair, SyncPolicy } from './pair.ts';
+import { type PullDeps, pullCalendar } from './pull.ts';
+
+const NOW = Math.floor(Date.now() / 1000);
+const policy: SyncPolicy = {
+  fields: SYNC_FIELDS,
+  privateEvents: 'busy-only',
+  invitations: 'none',
+  maxDeletesPerRun: 5,
+  window: { from: NOW - 30 * 86_400, to: NOW + 365 * 86_400 },
+};
+const cal = { owner: 'ou_alice', id: 'cal_alice' };
+const pairs: Pair[] = [
+  {
+    id: 'pg',
+    userKey: 'alice',
+    feishu: cal,
+    spoke: 'google',
+    target: { owner: 'alice@g', id: 'primary' },
+    direction: 'one-way',
+  },
+  {
+    id: 'px',
+    userKey: 'alice',
+    feishu: cal,
+    spoke: 'graph',
+    target: { owner: 'alice@x', id: 'primary' },
+    direction: 'one-way',
+  },
+];
+const ev = (uid: string, summary = uid, originalTime = 0): CanonicalEvent => ({
+  ...blankEvent(
+    { uid, originalTime },
+    { timestamp: NOW + 3600, timeZone: 'Asia/Shanghai' },
+    { timestamp: NOW + 7200, timeZone: 'Asia/Shanghai' },
+    'feishu',
+  ),
+  summary,
+});
+
+let db: Database;
+let feishu: MemoryConnector;
+let google: MemoryConnector;
+let graph: MemoryConnector;
+let deps: PullDeps;
+beforeAll(async () => {
+  db = await openDatabase({ inMemory: true });
+});
+afterAll(() => db.close());
+beforeEach(async () => {
+  await db.prisma.syncPair.deleteMany();
+  for (const p of pairs) {
+    await db.prisma.syncPair.create({
+      data: {
+        id: p.id,
+        userKey: p.userKey,
+        feishuOwner: p.feishu.owner,
+        feishuCalendar: p.feishu.id,
+        spoke: p.spoke,
+        spokeOwner: p.target.owner,
+        spokeCalendar: p.target.id,
+        direction: p.direction,
+      },
+    });
+  }
+  feishu = new MemoryConnector('feishu');
+  google = new MemoryConnector('google');
+  graph = new MemoryConnector('graph');
+  deps = { feishu, spokes: { google, graph }, store: new PrismaLinkStore(db.prisma), policy };
+});
+
+const summaries = (c: MemoryConnector, pair: Pair) =>
+  c
+    .live(pair.target)
+    .map((s) => s.event.summary)
+    .sort();
+
+describe('pullCalendar', () => {
+  it('initial sync fans out to every spoke, then an incremental pull writes only the changes', async () => {
+    for (let i = 0; i < 250; i++) feishu.put(cal, ev(`u${i}`));
+    const first = await pullCalendar(pairs, deps);
+    expect(first.map((r) => r.counts.created)).toEqual([250, 250]);
+    expect(first.every((r) => r.cursorSaved && r.full)).toBe(true);
+    expect(google.live(pairs[0].target)).toHaveLength(250);
+    expect(graph.live(pairs[1].target)).toHaveLength(250);
+
+    feishu.put(cal, ev('u1', 'renamed'));
+    feishu.drop(cal, 'u2_0');
+    feishu.put(cal, ev('new'));
+    const writesBefore = google.writes;
+    const second = await pullCalendar(pairs, deps);
+    expect(second[0].full).toBe(false);
+    expect(second[0].counts).toMatchObject({ created: 1, updated: 1, deleted: 1, failed: 0 });
+    expect(google.writes - writesBefore).toBe(3);
+    expect(summaries(google, pairs[0])).toContain('renamed');
+    expect(google.live(pairs[0].target)).toHaveLength(250);
+  });
+
+  it('a failed write is counted, keeps the cursor where it was, and succeeds on the next pull', async () => {
+    for (let i = 0; i < 5; i++) feishu.put(cal, ev(`u${i}`));
+    google.failing.set('u3_0', 'transient');
+    const [g, x] = await pullCalendar(pairs, deps);
+    expect(g.counts).toMatchObject({ created: 4, failed: 1 });
+    expect(g.failures[0]).toMatchObject({ key: 'u3_0', kind: 'transient' });
+    expect(g.cursorSaved).toBe(false);
+    expect(x.cursorSaved).toBe(true);
+    google.failing.clear();
+    const [again] = await pullCalendar(pairs, deps);
+    expect(again.counts).toMatchObject({ created: 1, unchanged: 4, failed: 0 });
+    expect(google.live(pairs[0].target)).toHaveLength(5);
+  });
+
+  it('an expired cursor falls back to a full pull without duplicates', async () => {
+    for (let i = 0; i < 3; i++) feishu.put(cal, ev(`u${i}`));
+    await pullCalendar(pairs, deps);
+    await deps.store.save([], [{ pairId: 'pg', side: 'feishu', value: 'expired' }]);
+    const [g] = await pullCalendar([pairs[0]], deps);
+    expect(g.full).toBe(true);
+    expect(g.counts).toMatchObject({ created: 0, unchanged: 3 });
+    expect(google.live(pairs[0].target)).toHaveLength(3);
+  });
+
+  it('a full pull deletes what Feishu no longer has, but never after a failed or empty read, nor above the cap', async () => {
+    for (let i = 0; i < 8; i++) feishu.put(cal, ev(`u${i}`));
+    await pullCalendar(pairs, deps);
+    // a failed read deletes nothing
+    feishu.drop(cal, 'u0_0');
+    feishu.failListingAfterPages = 0;
+    const [failed] = await pullCalendar([pairs[0]], deps, { full: true });
+    expect(failed.held).toMatch(/read failed/);
+    expect(google.live(pairs[0].target)).toHaveLength(8);
+    feishu.failListingAfterPages = undefined;
+    // more deletes than the cap: nothing deleted, reported
+    for (let i = 1; i < 7; i++) feishu.drop(cal, `u${i}_0`);
+    const [capped] = await pullCalendar([pairs[0]], deps, { full: true });
+    expect(capped.held).toMatch(/max_deletes_per_run/);
+    expect(capped.counts.deleted).toBe(0);
+    expect(google.live(pairs[0].target)).toHaveLength(8);
+    // an empty listing deletes nothing
+    for (let i = 7; i < 8; i++) feishu.drop(cal, `u${i}_0`);
+    const [empty] = await pullCalendar([pairs[0]], deps, { full: true });
+    expect(empty.held).toMatch(/empty/);
+    expect(google.live(pairs[0].target)).toHaveLength(8);
+  });
+
+  it('dry run plans and writes nothing', async () => {
+    for (let i = 0; i < 4; i++) feishu.put(cal, ev(`u${i}`));
+    const [g] = await pullCalendar([pairs[0]], deps, { dryRun: true });
+    expect(g.counts.created).toBe(4);
+    expect(g.plan?.map((p) => p.kind)).toEqual(['create', 'create', 'create', 'create']);
+    expect(google.writes).toBe(0);
+    expect(await deps.store.cursor('pg', 'feishu')).toBeNull();
+  });
+
+  it('an exception listed before its series master is written after it', async () => {
+    feishu.pageSize = 1;
+    feishu.put(cal, ev('series', 'moved one', NOW + 86_400));
+    feishu.put(cal, { ...ev('series', 'weekly'), recurrence: ['RRULE:FREQ=WEEKLY'] });
+    const [g] = await pullCalendar([pairs[0]], deps);
+    expect(g.counts).toMatchObject({ created: 2, failed: 0 });
+    const stored = google.live(pairs[0].target);
+    const master = stored.find((s) => s.event.key.originalTime === 0)!;
+    expect(stored.find((s) => s.event.key.originalTime !== 0)?.parent).toBe(master.id);
+  });
+
+  it('deleting a series removes its exceptions with it', async () => {
+    feishu.put(cal, { ...ev('series', 'weekly'), recurrence: ['RRULE:FREQ=WEEKLY'] });
+    feishu.put(cal, ev('series', 'moved one', NOW + 86_400));
+    await pullCalendar([pairs[0]], deps);
+    feishu.drop(cal, 'series_0');
+    feishu.drop(cal, `series_${NOW + 86_400}`);
+    const [g] = await pullCalendar([pairs[0]], deps);
+    expect(g.counts.failed).toBe(0);
+    expect(google.live(pairs[0].target)).toHaveLength(0);
+    const links = await deps.store.byUids('pg', ['series']);
+    expect([...links.values()].every((l) => l.tombstone)).toBe(true);
+  });
+});

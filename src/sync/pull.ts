@@ -1,0 +1,224 @@
+/**
+ * One pull of one Feishu calendar, fanned out to every pair of that calendar: page through the
+ * changes (all events when there is no cursor), diff each page against each pair's links, write,
+ * and save the new cursor once everything it covers is written. Pages are processed as they arrive,
+ * so memory stays flat in calendar size.
+ */
+import { type Attendee, formatKey, type InstanceKey } from '../core/index.ts';
+import type { CalendarConnector, Link, LinkStore } from '../ports/index.ts';
+import {
+  type ApplyContext,
+  applyDeletes,
+  applyWrites,
+  type Counts,
+  type Failure,
+  zeroCounts,
+} from './apply.ts';
+import { type Action, diff, missing } from './diff.ts';
+import type { Pair, Spoke, SyncPolicy } from './pair.ts';
+import { type DeleteAction, describe, guardDeletes, type WriteAction, waves } from './plan.ts';
+
+export interface PullDeps {
+  feishu: CalendarConnector;
+  spokes: Partial<Record<Spoke, CalendarConnector>>;
+  store: LinkStore;
+  policy: SyncPolicy;
+  /** Shared by every pull of one run: how many deletes the run may still make. */
+  deleteBudget?: { remaining: number };
+  /** How Feishu attendees are known on a pair's spoke (mapped users, rooms). */
+  attendeeFor?: (pair: Pair) => ((a: Attendee) => Attendee | undefined) | undefined;
+  /** Called after each page with the events seen so far on this calendar. */
+  onProgress?: (p: { calendar: string; events: number }) => void;
+}
+
+export interface PairResult {
+  pair: Pair;
+  counts: Counts;
+  failures: Failure[];
+  /** Why deletes were held back, if they were. */
+  held?: string;
+  /** --dry-run: what would be done. */
+  plan?: ReturnType<typeof describe>;
+  full: boolean;
+  cursorSaved: boolean;
+}
+
+export interface PullOptions {
+  /** Ignore saved cursors: list everything and diff against all links. */
+  full?: boolean;
+  dryRun?: boolean;
+}
+
+interface PairRun {
+  ctx: ApplyContext;
+  deletes: DeleteAction[];
+  deferred: WriteAction[];
+  plan: Action[];
+}
+
+/** Pulls one Feishu calendar for its pairs (all with the same `feishu` calendar). */
+export async function pullCalendar(
+  pairs: Pair[],
+  deps: PullDeps,
+  options: PullOptions = {},
+): Promise<PairResult[]> {
+  const groups = new Map<string, Pair[]>();
+  for (const pair of pairs) {
+    const cursor = options.full ? null : await deps.store.cursor(pair.id, 'feishu');
+    const k = cursor ?? '';
+    groups.set(k, [...(groups.get(k) ?? []), pair]);
+  }
+  const results: PairResult[] = [];
+  for (const [cursor, group] of groups)
+    results.push(...(await pullGroup(group, cursor || null, deps, options)));
+  return results;
+}
+
+async function pullGroup(
+  pairs: Pair[],
+  cursor: string | null,
+  deps: PullDeps,
+  options: PullOptions,
+): Promise<PairResult[]> {
+  const feishuCal = pairs[0].feishu;
+  const runs = pairs.map((pair) => newRun(pair, deps));
+  const seen = new Set<string>();
+  let full = cursor === null;
+  let complete = false;
+  let nextCursor: string | undefined;
+  let events = 0;
+  let readError: string | undefined;
+  try {
+    let pages = deps.feishu.listChanges(feishuCal, cursor)[Symbol.asyncIterator]();
+    for (;;) {
+      const { value: page, done } = await pages.next();
+      if (done) break;
+      if (page.expired) {
+        if (full) throw new Error('Feishu refused a full listing as expired');
+        // the sync token expired: drop it, list everything and diff against the links
+        full = true;
+        pages = deps.feishu.listChanges(feishuCal, null)[Symbol.asyncIterator]();
+        continue;
+      }
+      const upserts = page.upserts.map((u) => u.event);
+      const removals = page.removals.map((r) => r.key).filter((k): k is InstanceKey => !!k);
+      if (full) for (const ev of upserts) seen.add(formatKey(ev.key));
+      events += upserts.length + removals.length;
+      await Promise.all(runs.map((run) => applyPage(run, upserts, removals, deps, options)));
+      deps.onProgress?.({ calendar: feishuCal.id, events });
+      if (page.cursor) nextCursor = page.cursor;
+    }
+    complete = true;
+  } catch (e) {
+    readError = e instanceof Error ? e.message : String(e);
+  }
+
+  return Promise.all(
+    runs.map(async (run) => {
+      const { ctx } = run;
+      // exceptions whose master came on a later page
+      if (run.deferred.length && !options.dryRun) {
+        const links = await deps.store.byUids(ctx.pair.id, uidsOf(run.deferred));
+        await applyWrites(ctx, run.deferred, links);
+      }
+      const links = new Map<string, Link>();
+      if (full && complete) {
+        for await (const chunk of deps.store.liveKeys(ctx.pair.id)) {
+          const unseen = chunk.filter((k) => !seen.has(formatKey(k)));
+          if (unseen.length === 0) continue;
+          const found = await deps.store.byUids(ctx.pair.id, [...new Set(unseen.map((k) => k.uid))]);
+          for (const [k, l] of found) if (!seen.has(k)) links.set(k, l);
+        }
+        run.deletes.push(...(missing(links, seen) as DeleteAction[]));
+      }
+      const deletes = dedupe(run.deletes);
+      const budget = deps.deleteBudget ?? { remaining: deps.policy.maxDeletesPerRun };
+      const verdict = guardDeletes(
+        deletes.length,
+        { complete, sawAny: seen.size > 0, full },
+        budget,
+        deps.policy.maxDeletesPerRun,
+      );
+      let held: string | undefined = readError ? `Feishu read failed: ${readError}` : undefined;
+      if (!verdict.ok) held = verdict.reason;
+      else if (!options.dryRun && deletes.length) {
+        budget.remaining -= deletes.length;
+        for (const d of deletes) links.set(formatKey(d.key), d.link);
+        await applyDeletes(ctx, deletes, links);
+      }
+      if (options.dryRun) {
+        run.plan.push(...deletes);
+        for (const a of run.plan)
+          if (a.kind === 'create' || a.kind === 'update') ctx.counts[`${a.kind}d`] += 1;
+        ctx.counts.deleted += deletes.length;
+      }
+      // the cursor moves only when everything it covers is on the spoke: a failure is retried next pull
+      const advance =
+        complete && !options.dryRun && verdict.ok && ctx.counts.failed === 0 && nextCursor !== undefined;
+      if (advance) await deps.store.save([], [{ pairId: ctx.pair.id, side: 'feishu', value: nextCursor! }]);
+      return {
+        pair: ctx.pair,
+        counts: ctx.counts,
+        failures: ctx.failures,
+        held,
+        plan: options.dryRun ? describe(run.plan) : undefined,
+        full,
+        cursorSaved: advance,
+      };
+    }),
+  );
+}
+
+function newRun(pair: Pair, deps: PullDeps): PairRun {
+  const connector = deps.spokes[pair.spoke];
+  if (!connector) throw new Error(`no connector for spoke ${pair.spoke}`);
+  return {
+    ctx: {
+      pair,
+      connector,
+      store: deps.store,
+      policy: { ...deps.policy, target: { ...connector.capabilities, attendee: deps.attendeeFor?.(pair) } },
+      counts: zeroCounts(),
+      failures: [],
+    },
+    deletes: [],
+    deferred: [],
+    plan: [],
+  };
+}
+
+async function applyPage(
+  run: PairRun,
+  upserts: import('../core/index.ts').CanonicalEvent[],
+  removals: InstanceKey[],
+  deps: PullDeps,
+  options: PullOptions,
+) {
+  const { ctx } = run;
+  const uids = [...new Set([...upserts.map((e) => e.key.uid), ...removals.map((k) => k.uid)])];
+  const links = await deps.store.byUids(ctx.pair.id, uids);
+  const actions = diff({ upserts, removals }, links, ctx.policy);
+  for (const a of actions) if (a.kind === 'unchanged') ctx.counts.unchanged += 1;
+  for (const a of actions) if (a.kind === 'skip') ctx.counts.skipped += 1;
+  const { masters, exceptions, deletes } = waves(actions);
+  run.deletes.push(...deletes);
+  if (options.dryRun) {
+    run.plan.push(...masters, ...exceptions);
+    return;
+  }
+  await applyWrites(ctx, masters, links);
+  const masterKnown = (a: WriteAction) => {
+    const m = links.get(formatKey({ uid: a.key.uid, originalTime: 0 }));
+    return !!m?.spokeId && !m.tombstone;
+  };
+  run.deferred.push(...exceptions.filter((a) => !masterKnown(a)));
+  await applyWrites(ctx, exceptions.filter(masterKnown), links);
+}
+
+const uidsOf = (actions: { key: InstanceKey }[]) => [...new Set(actions.map((a) => a.key.uid))];
+
+function dedupe(deletes: DeleteAction[]): DeleteAction[] {
+  const byKey = new Map<string, DeleteAction>();
+  for (const d of deletes) byKey.set(formatKey(d.key), d);
+  return [...byKey.values()];
+}
