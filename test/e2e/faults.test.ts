@@ -40,7 +40,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+// the first request to each path always fails, so every run sees at least one fault; the rest are random
 const faults = (path: string) => [
+  { match: { path }, times: 1, action: { status: 503, body: {} } },
   { match: { path }, probability: 0.15, action: { status: 429, headers: { 'retry-after': '0' }, body: {} } },
   { match: { path }, probability: 0.1, action: { status: 503, body: {} } },
   { match: { path }, probability: 0.05, action: { drop: true } },
