@@ -37,6 +37,10 @@ export interface UserTokenProvider {
   adopt(openId: string, grant: OidcGrant): Promise<void>;
   /** Users whose refresh was refused: they must consent again. */
   lapsed(): string[];
+  /** Where to send a user to consent; Feishu comes back to `redirectUri` with `code` and `state`. */
+  authorizeUrl(redirectUri: string, state: string): string;
+  /** Exchange a consent code (single use, 5 minutes) and learn whose it is. Does not store anything. */
+  redeem(code: string): Promise<{ openId: string; grant: OidcGrant }>;
 }
 
 const quiet = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
@@ -112,5 +116,27 @@ export function createUserTokenProvider(options: {
       lapsed.delete(openId);
     },
     lapsed: () => [...lapsed],
+    authorizeUrl(redirectUri, state) {
+      const url = new URL('/open-apis/authen/v1/authorize', options.domain);
+      url.searchParams.set('app_id', options.appId);
+      url.searchParams.set('redirect_uri', redirectUri);
+      url.searchParams.set('state', state);
+      return url.toString();
+    },
+    async redeem(code) {
+      try {
+        const r = await sdk.authen.oidcAccessToken.create({
+          data: { grant_type: 'authorization_code', code },
+        });
+        if (r.code !== 0 || !r.data?.access_token) throw { response: { status: 200, data: r, headers: {} } };
+        const grant = r.data as OidcGrant;
+        const me = await sdk.authen.userInfo.get({}, lark.withUserAccessToken(grant.access_token));
+        const openId = me.data?.open_id;
+        if (me.code !== 0 || !openId) throw { response: { status: 200, data: me, headers: {} } };
+        return { openId, grant };
+      } catch (e) {
+        throw toBridgeError(e, 'oidc consent');
+      }
+    },
   };
 }

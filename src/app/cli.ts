@@ -19,6 +19,7 @@ import { runDemo } from './demo/run.ts';
 import { startEmulators } from './emulators.ts';
 import { EXIT, UsageError } from './exit.ts';
 import { syncProgress } from './progress.ts';
+import { startService } from './serve.ts';
 import { formatStatus, readStatus } from './status.ts';
 import { formatSyncReport, runSync } from './sync-run.ts';
 
@@ -134,6 +135,28 @@ program
   );
 
 program
+  .command('serve')
+  .description(
+    'long-running: Feishu event intake (long connection, webhook or polling), job workers, consent pages, /healthz, /readyz, /metrics; stops cleanly on SIGINT/SIGTERM',
+  )
+  .addOption(configOption())
+  .option('--port <n>', 'port to listen on (overrides server.port)')
+  .option('--host <host>', 'address to listen on (overrides server.host)')
+  .action(async (opts: { config?: string; port?: string; host?: string }) => {
+    const path = resolveConfigPath(opts.config);
+    const service = await startService(loadConfig(path), path, {
+      host: opts.host,
+      port: opts.port === undefined ? undefined : positive(opts.port, '--port', true),
+    });
+    print(JSON.stringify({ serving: service.url }));
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await service.close();
+  });
+
+program
   .command('demo')
   .description(
     'start the three emulators with a sample tenant, run a full sync and a round of change events, and check parity; exit 0 only on exact parity',
@@ -216,7 +239,7 @@ program
   .action(async (opts: DbOpts) => {
     const database = await openDatabase({ ...databaseTarget(opts), migrate: true });
     try {
-      const status = await readStatus(database.prisma);
+      const status = await readStatus(database.prisma, { bossSchema: database.bossSchema });
       print(opts.json ? JSON.stringify(status) : formatStatus(status));
     } finally {
       await database.close();

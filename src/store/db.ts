@@ -11,6 +11,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { maskUrl } from '../config/summary.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { createLocks, type Locks } from './locks.ts';
 import { applyMigrations } from './migrate.ts';
 
 export type { PrismaClient };
@@ -25,6 +26,10 @@ export interface Database {
   executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
   /** Migrations applied by this open (empty when the database was current or `migrate: false`). */
   applied: string[];
+  /** Named locks shared by every process on this database (calendar pulls, reconcile runs). */
+  locks: Locks;
+  /** The pg-boss schema: `pgboss`, or `<schema>_pgboss` beside a `?schema=` of a Postgres URL. */
+  bossSchema: string;
   close(): Promise<void>;
 }
 
@@ -69,6 +74,8 @@ async function openPglite(options: OpenOptions): Promise<Database> {
     location,
     adapter,
     applied: [],
+    locks: createLocks(),
+    bossSchema: 'pgboss',
     executeSql: async (text, values) => {
       if (values?.length) return client.query(text, values as any[]);
       const results = await client.exec(text);
@@ -88,6 +95,7 @@ function openPostgres(url: string): Database {
   parsed.searchParams.delete('schema');
   if (schema) parsed.searchParams.set('options', `-c search_path="${schema}"`);
   const pool = new pg.Pool({ connectionString: parsed.toString(), max: 10 });
+  const locks = createLocks(parsed.toString());
   const adapter = new PrismaPg(pool, schema ? { schema } : undefined);
   const prisma = new PrismaClient({ adapter });
   return {
@@ -97,7 +105,10 @@ function openPostgres(url: string): Database {
     adapter,
     applied: [],
     executeSql: (text, values) => pool.query(text, values as any[]),
+    locks,
+    bossSchema: schema ? `${schema}_pgboss` : 'pgboss',
     close: async () => {
+      await locks.close();
       await prisma.$disconnect();
       await pool.end();
     },

@@ -169,6 +169,55 @@ export function authRoutes(router: Router, ctx: Ctx) {
   });
 }
 
+/**
+ * The user consent flow (v1): the authorize page signs in as the emulator's signed-in user (control
+ * call `login`; a real browser session) and redirects back with a code; the code is exchanged once,
+ * within 5 minutes, with the app's token; `user_info` tells whose token it is.
+ */
+export function consentRoutes(router: Router, ctx: Ctx) {
+  router.on('GET', '/open-apis/authen/v1/authorize', (req) => {
+    const q = req.query;
+    const appId = q.get('app_id') ?? q.get('client_id') ?? '';
+    const redirect = q.get('redirect_uri') ?? '';
+    if (!ctx.store.apps.has(appId)) return ferr(400, 20001, 'invalid app_id');
+    if (!/^https?:\/\//.test(redirect)) return ferr(400, 20002, 'invalid redirect_uri');
+    const user = ctx.store.signedIn;
+    if (!user) {
+      return fail(401, { error: 'nobody is signed in to the emulator (POST /_emulator/login {open_id})' });
+    }
+    const code = `c-${newId(20)}`;
+    ctx.store.codes.set(code, { app_id: appId, open_id: user, expiresAt: ctx.clock.now() + 300_000 });
+    const to = new URL(redirect);
+    to.searchParams.set('code', code);
+    const state = q.get('state');
+    if (state !== null) to.searchParams.set('state', state);
+    return { status: 302, headers: { location: to.toString() }, body: '' };
+  });
+  router.on('POST', '/open-apis/authen/v1/oidc/access_token', (req) => {
+    const caller = authorizeApp(ctx, req);
+    const body = req.json();
+    if (body.grant_type !== 'authorization_code') return badParam('grant_type must be authorization_code');
+    const code = ctx.store.codes.get(body.code);
+    ctx.store.codes.delete(body.code);
+    if (!code || code.app_id !== caller.app_id) return ferr(400, 20003, 'authorization code not found');
+    if (code.expiresAt <= ctx.clock.now()) return ferr(400, 20004, 'authorization code has expired');
+    const { open_id: _who, ...grant } = issueUserToken(ctx, code.app_id, code.open_id);
+    return ok(grant);
+  });
+  router.on('GET', '/open-apis/authen/v1/user_info', (req) => {
+    const token = authorize(ctx, req, 'user_info', ['user']);
+    const user = ctx.store.users.get(token.open_id ?? '');
+    if (!user) return ferr(404, 99991672, 'user not found');
+    return ok({
+      open_id: user.open_id,
+      union_id: user.union_id,
+      user_id: user.user_id,
+      name: user.name,
+      email: user.email,
+    });
+  });
+}
+
 function authorizeApp(ctx: Ctx, req: EmRequest): Token {
   const m = /^Bearer\s+(\S+)$/.exec(String(req.headers.authorization ?? ''));
   const token = m ? ctx.store.tokens.get(m[1]) : undefined;

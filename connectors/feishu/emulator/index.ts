@@ -20,6 +20,8 @@
  *   list (queues `calendar.calendar.changed_v4`).
  * - `POST /_emulator/room-event {calendar_id, event_id, action?: 'created'|'updated'|'deleted',
  *   room_ids?, app_ids?}` -> push the v1 `third_party_meeting_room_event_*` callback (seed 004).
+ * - `POST /_emulator/login {open_id}` -> the user the consent page (`GET /open-apis/authen/v1/authorize`)
+ *   signs in as, like a browser session; `{open_id: null}` signs out.
  * - `POST /_emulator/verify-url {app_id}` -> send the url_verification challenge to the app's
  *   event_url; answers `{ok, status, body}`.
  * - `POST /_emulator/ws {PingInterval?, ReconnectCount?, ReconnectInterval?, ReconnectNonce?}` -> the
@@ -28,7 +30,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, type EmRequest, RateWindows, Router, startServer } from '../../emulator/index.ts';
 import { encryptPayload } from '../crypto.ts';
-import { authRoutes, type Ctx, issueUserToken, type Limits } from './auth.ts';
+import { authRoutes, type Ctx, consentRoutes, issueUserToken, type Limits } from './auth.ts';
 import { calendarRoutes } from './calendars.ts';
 import { eventRoutes } from './event-routes.ts';
 import { LongConnections } from './longconn.ts';
@@ -69,6 +71,13 @@ export async function startFeishuEmulator(
         return { status: 400, body: { error: 'unknown app_id or open_id' } };
       }
       return { status: 200, body: issueUserToken(ctx, app_id, open_id) };
+    },
+    login: (req) => {
+      const { open_id } = req.json();
+      if (open_id !== null && !store.users.has(open_id))
+        return { status: 400, body: { error: 'unknown open_id' } };
+      store.signedIn = open_id ?? undefined;
+      return { status: 200, body: { signedIn: store.signedIn ?? null } };
     },
     deliver: async () => ({ status: 200, body: { deliveries: await push.deliverNow() } }),
     deliveries: () => ({ status: 200, body: { deliveries: push.deliveries } }),
@@ -201,6 +210,7 @@ export async function startFeishuEmulator(
   push = new Push(store, running.clock, { ...DEFAULT_PUSH, ...options.push });
   ws = new LongConnections(store, push);
   authRoutes(router, ctx);
+  consentRoutes(router, ctx);
   calendarRoutes(router, ctx);
   eventRoutes(router, ctx);
   ws.routes(router);

@@ -89,6 +89,10 @@ export class Store {
   refreshTokens = new Map<string, RefreshToken>();
   /** Newest tenant/app token per app, reused while it has more than 30 minutes left. */
   lastToken = new Map<string, string>();
+  /** The user "signed in" to the emulator's consent page (control call `login`). */
+  signedIn: string | undefined;
+  /** Authorization codes of the consent page: single use, 5 minutes. */
+  codes = new Map<string, { app_id: string; open_id: string; expiresAt: number }>();
   /** app_id -> open_ids subscribed to calendar-list changes. */
   calendarSubs = new Map<string, Set<string>>();
   /** app_id -> calendar_id -> open_ids subscribed to event changes. */
@@ -108,12 +112,14 @@ export class Store {
       this.tokens,
       this.refreshTokens,
       this.lastToken,
+      this.codes,
       this.calendarSubs,
       this.eventSubs,
       this.idempotency,
     ])
       m.clear();
     this.acl = [];
+    this.signedIn = undefined;
     this.notifications = [];
     this.seq = 0;
   }

@@ -1,0 +1,190 @@
+/**
+ * `feisync serve`: event intake (long connection, webhook or polling), the job workers, the HTTP
+ * endpoints, subscriptions and schedules, and a shutdown that loses nothing: an event is acknowledged
+ * only once its job is stored, and on SIGTERM the running jobs finish before the database closes.
+ */
+import pino, { type Logger } from 'pino';
+import { type FeishuHint, startLongConnection } from '../../connectors/feishu/events.ts';
+import type { Config } from '../config/index.ts';
+import { type Boss, type Job, sendPull, startBoss } from '../jobs/boss.ts';
+import { parseSecretKey } from '../store/credentials.ts';
+import { PrismaDeduplicator } from '../store/inbound.ts';
+import { type App, type ComposeOptions, compose } from './compose.ts';
+import { createConsent } from './consent.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { type HttpServer, startHttpServer } from './server.ts';
+import { createWorker, type PullJob, type Worker } from './worker.ts';
+
+export interface ServeOptions extends ComposeOptions {
+  /** Override config server.host / server.port (tests use port 0). */
+  host?: string;
+  port?: number;
+  log?: Logger;
+  /** Pull jobs handled at once in this process. Default 4. */
+  concurrency?: number;
+  /** Job retries before the dead-letter queue, and the first retry delay in seconds. */
+  retryLimit?: number;
+  retryDelay?: number;
+}
+
+export interface Service {
+  url: string;
+  app: App;
+  boss: Boss;
+  worker: Worker;
+  metrics: Metrics;
+  /** Graceful stop: no new work, running jobs finish, then everything closes. */
+  close(): Promise<void>;
+}
+
+export async function startService(
+  config: Config,
+  configFile: string,
+  options: ServeOptions = {},
+): Promise<Service> {
+  const log =
+    options.log ??
+    pino(
+      { name: 'feisync', redact: ['*.token', '*.access_token', '*.refresh_token', '*.app_secret'] },
+      pino.destination(2),
+    );
+  const app = await compose(config, configFile, options);
+  const closers: (() => Promise<void> | void)[] = [() => app.close()];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        log.warn({ err: (e as Error).message }, 'error while stopping');
+      }
+    }
+  };
+  try {
+    const boss = await startBoss(app.db, { retryLimit: options.retryLimit, retryDelay: options.retryDelay });
+    boss.on('error', (e) => log.error({ err: e.message }, 'job queue error'));
+    closers.push(() => boss.stop({ graceful: true, wait: true, timeout: 60_000 }));
+    const origins = {
+      feishu: [config.feishu.domain],
+      google: config.google ? [config.google.root_url, config.google.token_url] : [],
+      graph: config.exchange ? [config.exchange.base_url, config.exchange.authority_url] : [],
+    };
+    const metrics = createMetrics(app.db, origins);
+    closers.push(() => metrics.close());
+    const worker = createWorker({ app, boss, metrics, log });
+    const dedup = new PrismaDeduplicator(app.db.prisma);
+
+    // workers: each handler is timed and counted; a throw makes pg-boss retry with backoff
+    const pullWorkers: string[] = [];
+    const timed =
+      <T>(queue: string, fn: (job: Job<T>) => Promise<void>) =>
+      async (jobs: Job<T>[]) => {
+        for (const job of jobs) {
+          const end = metrics.jobSeconds.startTimer({ queue });
+          try {
+            await fn(job);
+            metrics.jobs.inc({ queue, outcome: 'done' });
+          } catch (e) {
+            metrics.jobs.inc({ queue, outcome: 'failed' });
+            log.warn({ queue, job: job.id, err: (e as Error).message }, 'job failed');
+            throw e;
+          } finally {
+            end();
+          }
+        }
+      };
+    const poll = { pollingIntervalSeconds: 0.5, batchSize: 1 };
+    for (let i = 0; i < (options.concurrency ?? 4); i++) {
+      pullWorkers.push(
+        await boss.work<PullJob>(
+          'pull',
+          poll,
+          timed('pull', (j) => worker.pull(j)),
+        ),
+      );
+    }
+    await boss.work(
+      'calendars',
+      poll,
+      timed('calendars', async () => void (await worker.refresh())),
+    );
+    await boss.work(
+      'maintain',
+      poll,
+      timed('maintain', () => worker.maintain()),
+    );
+    await boss.schedule('maintain', '17 * * * *');
+
+    // intake: whatever the transport, an event becomes a stored job before it is acknowledged
+    const onHint = async (hint: FeishuHint) => {
+      const receivedAt = Date.now();
+      if (hint.type === 'pull-calendar') {
+        await sendPull(boss, hint.calendarId, { receivedAt });
+        // wake the pull workers now rather than at their next poll
+        for (const id of pullWorkers) boss.notifyWorker(id);
+      } else if (hint.type === 'relist-calendars') {
+        await boss.send('calendars', { users: hint.userOpenIds }, { singletonKey: 'calendars' });
+      } else {
+        log.info({ event: hint.eventId }, 'meeting-room event received; room bookings are not handled yet');
+      }
+    };
+    const mode = config.feishu.events.mode;
+    let connection: { close(): void; state(): string } | undefined;
+    if (mode === 'websocket') {
+      connection = await startLongConnection({
+        appId: config.feishu.app_id,
+        appSecret: config.feishu.app_secret,
+        domain: config.feishu.domain,
+        dedup,
+        onHint: async (hint, meta) => {
+          await onHint(hint);
+          metrics.deliveries.inc({ transport: meta.transport, type: hint.type, outcome: 'accepted' });
+        },
+      });
+      closers.push(() => connection?.close());
+    }
+    // polling: the whole intake in poll mode, a safety net otherwise (and users without events)
+    const timer = setInterval(() => {
+      for (const p of worker.resolution()?.pairs ?? []) void sendPull(boss, p.feishu.id).catch(() => {});
+    }, config.feishu.events.poll_interval);
+    timer.unref();
+    closers.push(() => clearInterval(timer));
+
+    const http: HttpServer = await startHttpServer(
+      {
+        app,
+        metrics,
+        dedup,
+        consent: createConsent(app, parseSecretKey(config.secret_key)),
+        onHint,
+        onConsent: async (openId) => {
+          log.info({ openId }, 'consent stored');
+          await boss.send('calendars', { users: [openId] }, { singletonKey: 'calendars' });
+        },
+        notReady: async () => {
+          try {
+            await app.db.executeSql('SELECT 1');
+          } catch (e) {
+            return `database: ${(e as Error).message}`;
+          }
+          if (connection && connection.state() !== 'connected') {
+            return `long connection: ${connection.state()}`;
+          }
+          if (!worker.resolution()) return 'users and pairs not resolved yet';
+          return undefined;
+        },
+        webhooks: mode === 'webhook',
+        publicUrl: config.server.public_url,
+      },
+      { host: options.host ?? config.server.host, port: options.port ?? config.server.port },
+    );
+    // first in, last out: stop taking requests before the queue and the database go
+    closers.push(() => http.close());
+
+    await worker.refresh();
+    log.info({ url: http.url, mode }, 'serving');
+    return { url: http.url, app, boss, worker, metrics, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The job handlers of `feisync serve`: pull one calendar, re-read the calendar lists (new pairs,
+ * subscriptions), and hourly maintenance. A pull holds the calendar's lock, so two workers (in one
+ * process or several on one Postgres) never pull the same calendar at once; a pull that finds the
+ * lock taken re-queues itself a moment later and the queue's singleton key folds it into any pull
+ * already waiting.
+ */
+import type { Logger } from 'pino';
+import { type Boss, type Job, sendPull } from '../jobs/boss.ts';
+import { finishRun, startRun } from '../store/runs.ts';
+import { addCounts, zeroCounts } from '../sync/apply.ts';
+import type { Pair } from '../sync/pair.ts';
+import { pullCalendar } from '../sync/pull.ts';
+import { type App, policyOf } from './compose.ts';
+import type { Metrics } from './metrics.ts';
+import { type Resolution, resolvePairs } from './pairs.ts';
+
+export interface PullJob {
+  calendarId: string;
+  /** When the change event that caused it arrived (ms), for the end-to-end latency metric. */
+  receivedAt?: number;
+}
+
+export interface WorkerContext {
+  app: App;
+  boss: Boss;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export interface Worker {
+  /** Pairs as last resolved. */
+  resolution(): Resolution | undefined;
+  /** Re-resolve users and pairs, subscribe what is new, queue a pull of every calendar. */
+  refresh(): Promise<Resolution>;
+  pull(job: Job<PullJob>): Promise<void>;
+  maintain(): Promise<void>;
+}
+
+export function createWorker(ctx: WorkerContext): Worker {
+  const { app, boss, metrics, log } = ctx;
+  let current: Resolution | undefined;
+  let byCalendar = new Map<string, Pair[]>();
+  const subscribed = new Set<string>();
+
+  async function subscribe(pairs: Pair[]) {
+    for (const p of pairs) {
+      const { owner, id } = p.feishu;
+      const keys = [`list|${owner}`, `events|${owner}|${id}`];
+      if (keys.every((k) => subscribed.has(k))) continue;
+      try {
+        if (!subscribed.has(keys[0])) await app.feishu.subscribeCalendarList(owner);
+        subscribed.add(keys[0]);
+        if (!subscribed.has(keys[1])) await app.feishu.subscribeEvents(owner, id);
+        subscribed.add(keys[1]);
+      } catch (e) {
+        log.warn({ user: p.userKey, calendar: id, err: (e as Error).message }, 'subscription failed');
+      }
+    }
+  }
+
+  return {
+    resolution: () => current,
+
+    async refresh() {
+      const r = await resolvePairs(app);
+      current = r;
+      byCalendar = new Map();
+      for (const p of r.pairs) byCalendar.set(p.feishu.id, [...(byCalendar.get(p.feishu.id) ?? []), p]);
+      for (const p of r.problems) log.warn({ user: p.user }, p.problem);
+      await subscribe(r.pairs);
+      // a new calendar has no cursor: its first pull is the initial sync; the others are cheap
+      for (const calendarId of byCalendar.keys()) await sendPull(boss, calendarId);
+      return r;
+    },
+
+    async pull(job) {
+      const { calendarId, receivedAt } = job.data;
+      const group = byCalendar.get(calendarId);
+      if (!group) {
+        metrics.jobs.inc({ queue: 'pull', outcome: 'unmapped' });
+        return;
+      }
+      const release = await app.db.locks.tryLock(`pull:${calendarId}`);
+      if (!release) {
+        await sendPull(boss, calendarId, { receivedAt }, 2);
+        metrics.jobs.inc({ queue: 'pull', outcome: 'deferred' });
+        return;
+      }
+      const runId = await startRun(app.db.prisma, 'pull');
+      let finished = false;
+      try {
+        const policy = policyOf(app.config);
+        const results = await pullCalendar(group, {
+          feishu: app.feishu,
+          spokes: app.spokes,
+          store: app.links,
+          policy,
+          deleteBudget: { remaining: policy.maxDeletesPerRun },
+          attendeeFor: current?.attendeeFor,
+        });
+        const counts = results.reduce((t, r) => addCounts(t, r.counts), zeroCounts());
+        const held = results.filter((r) => r.held).map((r) => ({ pair: r.pair.id, held: r.held }));
+        const failures = results.flatMap((r) => r.failures.map((f) => ({ pair: r.pair.id, ...f })));
+        await finishRun(app.db.prisma, runId, {
+          status: failures.length || held.length ? 'partial' : 'ok',
+          counts,
+          report: { calendar: calendarId, held, failures: failures.slice(0, 20) },
+        });
+        finished = true;
+        if (receivedAt) metrics.syncLatency.observe((Date.now() - receivedAt) / 1000);
+        // the cursor stayed where it was: a retry (with backoff) redoes what failed
+        if (failures.length) {
+          throw new Error(`${failures.length} writes failed on ${calendarId}: ${failures[0].error}`);
+        }
+      } catch (e) {
+        if (!finished) {
+          await finishRun(app.db.prisma, runId, {
+            status: 'failed',
+            counts: zeroCounts(),
+            error: (e as Error).message,
+          }).catch(() => {});
+        }
+        throw e;
+      } finally {
+        await release();
+      }
+    },
+
+    async maintain() {
+      // a refresh token lives 30 days and is renewed only by use: use it before it lapses
+      const owners = new Set((current?.pairs ?? []).map((p) => p.feishu.owner));
+      for (const openId of owners) {
+        try {
+          await app.userTokens.get(openId);
+        } catch (e) {
+          log.warn({ openId, err: (e as Error).message }, 'token refresh failed');
+        }
+      }
+      // Feishu redelivers for about 7 hours; ids older than a day are no longer needed
+      await app.db.prisma.inboundEvent.deleteMany({
+        where: { receivedAt: { lt: new Date(Date.now() - 86_400_000) } },
+      });
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../store/db.ts';
+import { type Boss, sendPull, startBoss } from './boss.ts';
+
+const open: { db: Database; boss: Boss }[] = [];
+afterEach(async () => {
+  for (const { db, boss } of open.splice(0)) {
+    await boss.stop({ graceful: false, wait: true, close: false });
+    await db.close();
+  }
+});
+
+async function check(db: Database) {
+  const boss = await startBoss(db, { retryLimit: 0 });
+  open.push({ db, boss });
+  // bursts coalesce: while a pull of a calendar waits, more pulls of it are absorbed
+  const first = await sendPull(boss, 'cal-a', { receivedAt: 1 });
+  expect(first).toEqual(expect.any(String));
+  expect(await sendPull(boss, 'cal-a', { receivedAt: 2 })).toBeNull();
+  expect(await sendPull(boss, 'cal-b')).toEqual(expect.any(String));
+  const job = await boss.getJobById('pull', first!);
+  expect(job?.data).toEqual({ calendarId: 'cal-a', receivedAt: 1 });
+  // a failed job goes to the dead-letter queue
+  const [fetched] = await boss.fetch('pull', { batchSize: 1 });
+  expect(fetched.id).toBe(first);
+  await boss.fail('pull', fetched.id, new Error('broken'));
+  const dead = await boss.fetch('dead', { batchSize: 10 });
+  expect(dead.map((d) => d.data)).toEqual([{ calendarId: 'cal-a', receivedAt: 1 }]);
+  // starting again over an existing schema is fine (a second process, or a restart)
+  await (await startBoss(db)).stop({ graceful: false, wait: true, close: false });
+}
+
+describe('jobs on pg-boss', () => {
+  it('runs on the embedded database', async () => {
+    await check(await openDatabase({ inMemory: true }));
+  });
+  const url = process.env.TEST_DATABASE_URL;
+  it.skipIf(!url)('runs on a Postgres server, in a pg-boss schema beside the app schema', async () => {
+    const schema = `boss_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+    const db = await openDatabase({ url: `${url}?schema=${schema}` });
+    expect(db.bossSchema).toBe(`${schema}_pgboss`);
+    await check(db);
+    await db.executeSql(`DROP SCHEMA "${schema}_pgboss" CASCADE; DROP SCHEMA "${schema}" CASCADE`);
+  });
+});

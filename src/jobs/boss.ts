@@ -1,0 +1,70 @@
+/**
+ * Durable jobs on pg-boss, in the same database as everything else (PGlite through its SQL hook, or
+ * the Postgres pool). Queues:
+ * - `pull`      one Feishu calendar's incremental pull; singleton key = calendar, so a burst of change
+ *               events while one is waiting coalesces into it (policy `short`);
+ * - `calendars` re-read the users' calendar lists and pairs (seed 000), then (re)subscribe;
+ * - `room`      one third-party meeting-room event (seed 004);
+ * - `reconcile` the scheduled reconciliation (cron from the config);
+ * - `maintain`  hourly: refresh user tokens before their refresh token lapses, prune old delivery ids.
+ * Failures retry with exponential backoff, then land in the `dead` queue (shown by `feisync status`).
+ */
+import PgBoss from 'pg-boss';
+import type { Database } from '../store/db.ts';
+
+export const QUEUES = ['pull', 'calendars', 'room', 'reconcile', 'maintain'] as const;
+export type QueueName = (typeof QUEUES)[number];
+export const DEAD_LETTER = 'dead';
+
+export type Boss = PgBoss;
+export type Job<T> = PgBoss.Job<T>;
+
+export interface BossOptions {
+  /** Retries before a job goes to the dead-letter queue. Default 5. */
+  retryLimit?: number;
+  /** First retry delay in seconds; doubled each time (pg-boss backoff, with jitter). Default 2. */
+  retryDelay?: number;
+}
+
+/** Starts pg-boss (creating or upgrading its schema) and the queues. */
+export async function startBoss(db: Database, options: BossOptions = {}): Promise<Boss> {
+  const boss = new PgBoss({
+    db: { executeSql: db.executeSql },
+    schema: db.bossSchema,
+    // archive finished jobs after a day, keep failed ones a week (status shows them)
+    archiveCompletedAfterSeconds: 86_400,
+    archiveFailedAfterSeconds: 7 * 86_400,
+  } as PgBoss.ConstructorOptions);
+  await boss.start();
+  const retry = {
+    retryLimit: options.retryLimit ?? 5,
+    retryDelay: options.retryDelay ?? 2,
+    retryBackoff: true,
+    deadLetter: DEAD_LETTER,
+  };
+  await ensureQueue(boss, { name: DEAD_LETTER, policy: 'standard', retentionMinutes: 7 * 24 * 60 });
+  for (const name of QUEUES) {
+    const policy = name === 'room' ? 'standard' : 'short';
+    await ensureQueue(boss, { name, policy, expireInSeconds: 15 * 60, ...retry });
+  }
+  return boss;
+}
+
+async function ensureQueue(boss: Boss, queue: PgBoss.Queue) {
+  if (await boss.getQueue(queue.name)) await boss.updateQueue(queue.name, queue);
+  else await boss.createQueue(queue.name, queue);
+}
+
+/** Queue a pull of one Feishu calendar; a pull already waiting for it absorbs this one. */
+export function sendPull(
+  boss: Boss,
+  calendarId: string,
+  data: { receivedAt?: number } = {},
+  startAfterSeconds?: number,
+) {
+  return boss.send(
+    'pull',
+    { calendarId, ...data },
+    { singletonKey: calendarId, ...(startAfterSeconds ? { startAfter: startAfterSeconds } : {}) },
+  );
+}
