@@ -145,6 +145,48 @@ describe('graph connector', () => {
     expect(state.find((e: any) => e.type === 'exception').subject).toBe('Moved');
   });
 
+  it('keeps the exceptions of a series when an update leaves its times and pattern alone', async () => {
+    const start = hour(soon(7));
+    const master: CanonicalEvent = { ...single('uid-w', soon(7)), recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'] };
+    const [m] = await conn.write(cal, [create(master)]);
+    const moved: CanonicalEvent = {
+      ...single('uid-w', new Date((start + 7 * 86_400 + 7200) * 1000).toISOString()),
+      key: { uid: 'uid-w', originalTime: start + 7 * 86_400 },
+      summary: 'Moved',
+    };
+    const parent = (m as any).ref;
+    const [x] = await conn.write(cal, [
+      { op: 'create', event: moved, tag: { pair: 'p1', key: `uid-w_${moved.key.originalTime}` }, parent },
+    ]);
+    expect(x.ok).toBe(true);
+    const latest = (await eventsInState()).find((e: any) => e.type === 'seriesMaster');
+    const rename = { ...master, summary: 'Renamed series' };
+    const [u] = await conn.write(cal, [
+      {
+        op: 'update',
+        ref: { id: parent.id, version: latest.changeKey },
+        event: rename,
+        tag: { pair: 'p1', key: 'uid-w_0' },
+      },
+    ]);
+    expect(u.ok).toBe(true);
+    let state = await eventsInState();
+    expect(state.find((e: any) => e.type === 'seriesMaster').subject).toBe('Renamed series');
+    expect(state.find((e: any) => e.type === 'exception')?.subject).toBe('Moved');
+    // a real change of the pattern is written (and Exchange then drops the exceptions)
+    const [p] = await conn.write(cal, [
+      {
+        op: 'update',
+        ref: { id: parent.id },
+        event: { ...rename, recurrence: ['RRULE:FREQ=WEEKLY;COUNT=6'] },
+        tag: { pair: 'p1', key: 'uid-w_0' },
+      },
+    ]);
+    expect(p.ok).toBe(true);
+    state = await eventsInState();
+    expect(state.find((e: any) => e.type === 'seriesMaster').recurrence.range.numberOfOccurrences).toBe(6);
+  });
+
   it('maps a stale update to a precondition BridgeError with the request id', async () => {
     const [a] = await conn.write(cal, [create(single('uid-c', soon(1)))]);
     const ref = (a as any).ref;

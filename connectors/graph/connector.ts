@@ -59,6 +59,25 @@ const failure = (r: BatchResult | undefined, what: string): WriteResult => ({
 });
 const okRef = (b: any): { id: string; version?: string } => ({ id: b.id, version: b.changeKey });
 
+const SERIES_SHAPE = ['start', 'end', 'isAllDay', 'recurrence'] as const;
+
+/** Whether the series start, end, all-day flag and pattern we would write equal what Graph holds (read
+ * back in the zone we write). */
+export function sameSeriesShape(ours: Record<string, any>, theirs: Record<string, any>): boolean {
+  const instant = (t: any) => `${String(t?.dateTime).slice(0, 19)}|${t?.timeZone}`;
+  if (process.env.GDEBUG)
+    console.log(JSON.stringify({ ours: [ours.start, ours.end, ours.isAllDay, ours.recurrence], theirs }));
+  if (instant(ours.start) !== instant(theirs.start) || instant(ours.end) !== instant(theirs.end))
+    return false;
+  if (Boolean(ours.isAllDay) !== Boolean(theirs.isAllDay)) return false;
+  // every field we write must read back the same (Graph adds defaults of its own)
+  const covers = (a: any, b: any): boolean =>
+    a === null || typeof a !== 'object'
+      ? String(a ?? '').toLowerCase() === String(b ?? '').toLowerCase()
+      : Object.entries(a).every(([k, v]) => covers(v, b?.[k]));
+  return covers(ours.recurrence ?? null, theirs.recurrence ?? null);
+}
+
 export function createGraphConnector(options: GraphConnectorOptions): GraphConnector {
   const client = new GraphClient(options);
   const window = options.window ?? { pastDays: 30, futureDays: 365 };
@@ -144,7 +163,37 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       }
     }
 
-    // 3. The writes, batched.
+    // 3. Series masters being updated: Exchange drops every exception of a series whose start, end or
+    // pattern is written, even unchanged, so send those only when they differ from what is there.
+    const masters = ops.flatMap((op, i) =>
+      op.op === 'update' &&
+      !results[i] &&
+      !op.parent &&
+      op.event.key.originalTime === 0 &&
+      op.event.recurrence
+        ? [{ op, i, body: toGraph(op.event, op.tag, mapOpts).body }]
+        : [],
+    );
+    const sameShape = new Set<number>();
+    if (masters.length > 0) {
+      const current = await runBatched(
+        client,
+        mailbox,
+        masters.map(({ op, body }) => ({
+          method: 'GET',
+          url: `${user}/events/${enc(op.ref.id)}?$select=start,end,isAllDay,recurrence`,
+          // read the times back in the zone we write them in
+          headers: { Prefer: `outlook.timezone="${body.start?.timeZone ?? 'UTC'}"` },
+        })),
+        stats,
+      );
+      masters.forEach(({ i, body }, k) => {
+        const now = current[k]?.status === 200 ? current[k].body : undefined;
+        if (now && sameSeriesShape(body, now)) sameShape.add(i);
+      });
+    }
+
+    // 4. The writes, batched.
     const reqs: BatchRequest[] = [];
     const plan: { i: number; notes?: string; cancel?: { zone: string; starts: string[] } }[] = [];
     ops.forEach((op, i) => {
@@ -170,7 +219,9 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
         });
       } else {
         const headers = op.ref.version ? { 'If-Match': `W/"${op.ref.version}"` } : undefined;
-        reqs.push({ method: 'PATCH', url: `${user}/events/${enc(op.ref.id)}`, body: g.body, headers });
+        const body = { ...g.body };
+        if (sameShape.has(i)) for (const k of SERIES_SHAPE) delete body[k];
+        reqs.push({ method: 'PATCH', url: `${user}/events/${enc(op.ref.id)}`, body, headers });
       }
       const cancel = !isException && g.cancel.length > 0 ? { zone: g.zone, starts: g.cancel } : undefined;
       plan.push({ i, notes: g.note, cancel });
@@ -193,7 +244,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       } else results[i] = failure(r, `${op.op} event`);
     });
 
-    // 4. Widened series: cancel the occurrences the source rule does not have.
+    // 5. Widened series: cancel the occurrences the source rule does not have.
     for (const f of followUps) {
       const starts = f.cancel.starts.map((s) => localToUtc(s, f.cancel.zone));
       try {

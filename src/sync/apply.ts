@@ -72,24 +72,27 @@ export async function applyWrites(
       : { op: 'update', ref: ref(a.link), event: a.event, tag: tag(a.key), parent: parentOf(a.key) },
   );
   const results = await write(ctx, ops);
-  // An update of a copy someone deleted on the spoke becomes a create.
-  const recreate = ready.filter((a, i) => {
+  // A second chance for two failures of an update:
+  // - the copy was deleted on the spoke: create it again;
+  // - its version moved (edited on the spoke, or our last write landed but its answer was lost):
+  //   on a one-way pair Feishu is the source, so write again without the precondition.
+  const retry = new Map<WriteAction, WriteOp>();
+  ready.forEach((a, i) => {
     const r = results[i];
-    return a.kind === 'update' && !r.ok && r.error.kind === 'not_found';
+    if (a.kind !== 'update' || r.ok) return;
+    const base = { event: a.event, tag: tag(a.key), parent: parentOf(a.key) };
+    if (r.error.kind === 'not_found') retry.set(a, { op: 'create', ...base });
+    else if (r.error.kind === 'precondition' && ctx.pair.direction === 'one-way') {
+      retry.set(a, { op: 'update', ref: { id: a.link!.spokeId! }, ...base });
+    }
   });
-  const recreated = recreate.length
-    ? await write(
-        ctx,
-        recreate.map((a) => ({ op: 'create', event: a.event, tag: tag(a.key), parent: parentOf(a.key) })),
-      )
-    : [];
+  const second = retry.size ? await write(ctx, [...retry.values()]) : [];
+  const secondOf = new Map([...retry.keys()].map((a, j) => [a, second[j]]));
   const rows: Link[] = [];
   ready.forEach((a, i) => {
-    const again = recreate.indexOf(a);
-    const r = again >= 0 ? recreated[again] : results[i];
-    rows.push(
-      linkAfter(ctx, a, r, links, again >= 0 ? 'created' : a.kind === 'create' ? 'created' : 'updated'),
-    );
+    const recreated = retry.get(a)?.op === 'create';
+    const r = secondOf.get(a) ?? results[i];
+    rows.push(linkAfter(ctx, a, r, links, recreated || a.kind === 'create' ? 'created' : 'updated'));
   });
   await ctx.store.save(rows);
 }
