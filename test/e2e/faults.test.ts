@@ -82,3 +82,44 @@ describe('a sync under injected faults', () => {
     }
   });
 });
+
+describe('a copy whose version moved on the spoke', () => {
+  it('is still updated from Feishu (one-way pair), not failed forever on the stale version', async () => {
+    await runSync(app);
+    const ev = tenant.seeds.feishu.events.find(
+      (e) => !e.recurrence && !e.is_exception && e.visibility !== 'private',
+    )!;
+    const { pairs } = await resolvePairs(app);
+    const pair = pairs.find((p) => p.spoke === 'graph' && p.feishu.id === ev.organizer_calendar_id)!;
+    const link = (await app.links.byUids(pair.id, [ev.event_id.slice(0, ev.event_id.lastIndexOf('_'))])).get(
+      ev.event_id,
+    )!;
+    // someone touches the copy in Outlook: its changeKey moves on
+    const graph = app.spokes.graph!;
+    const copies = [];
+    for await (const page of graph.listChanges(pair.target, null)) copies.push(...page.upserts);
+    const touched = copies.find((r) => r.ref.id === link.spokeId)!;
+    const edited = await graph.write(pair.target, [
+      {
+        op: 'update',
+        ref: { id: touched.ref.id },
+        event: { ...touched.event, summary: 'Touched in Outlook' },
+        tag: touched.tag!,
+      },
+    ]);
+    expect(edited[0].ok).toBe(true);
+    await control(em.feishu, 'events', {
+      op: 'patch',
+      calendar_id: ev.organizer_calendar_id,
+      event_id: ev.event_id,
+      event: { summary: 'Renamed in Feishu after the touch' },
+    });
+    const r = await runSync(app);
+    expect(r.pairs.flatMap((p) => p.failures)).toEqual([]);
+    const after = [];
+    for await (const page of graph.listChanges(pair.target, null)) after.push(...page.upserts);
+    expect(after.find((x) => x.ref.id === link.spokeId)?.event.summary).toBe(
+      'Renamed in Feishu after the touch',
+    );
+  });
+});
