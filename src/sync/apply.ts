@@ -62,9 +62,10 @@ export async function applyWrites(
   };
   const ready: WriteAction[] = [];
   for (const a of actions) {
-    if (a.key.originalTime !== 0 && !parentOf(a.key))
-      fail(ctx, a.key, new BridgeError('not_found', 'series master is not on the spoke'));
-    else ready.push(a);
+    if (a.key.originalTime === 0 || parentOf(a.key)) ready.push(a);
+    // a cancelled occurrence of a series the spoke does not have (deleted, or never synced): nothing to cancel
+    else if (a.event.status === 'cancelled') ctx.counts.skipped += 1;
+    else fail(ctx, a.key, new BridgeError('not_found', 'series master is not on the spoke'));
   }
   const ops: WriteOp[] = ready.map((a) =>
     a.kind === 'create'

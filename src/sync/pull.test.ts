@@ -168,6 +168,16 @@ describe('pullCalendar', () => {
     expect(stored.find((s) => s.event.key.originalTime !== 0)?.parent).toBe(master.id);
   });
 
+  it('a cancelled occurrence of a series that never reached the spoke is nothing to do, not a failure', async () => {
+    // created, one occurrence cancelled and the series deleted, all before the first sync
+    feishu.put(cal, { ...ev('gone', 'weekly'), recurrence: ['RRULE:FREQ=WEEKLY'], status: 'cancelled' });
+    feishu.put(cal, { ...ev('gone', 'weekly', NOW + 86_400), status: 'cancelled' });
+    const [g] = await pullCalendar([pairs[0]], deps);
+    expect(g.failures).toEqual([]);
+    expect(g.counts.created).toBe(0);
+    expect(google.live(pairs[0].target)).toHaveLength(0);
+  });
+
   it('deleting a series removes its exceptions with it', async () => {
     feishu.put(cal, { ...ev('series', 'weekly'), recurrence: ['RRULE:FREQ=WEEKLY'] });
     feishu.put(cal, ev('series', 'moved one', NOW + 86_400));

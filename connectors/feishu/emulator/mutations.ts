@@ -86,6 +86,11 @@ export function createEvent(
 /** The live event, or for `uid_<originalTime>` of a live series without an exception yet, a fresh exception. */
 function target(ctx: Ctx, calendar_id: string, event_id: string): { ev: StoredEvent; created: boolean } {
   const found = ctx.store.event(calendar_id, event_id);
+  // A cancelled occurrence cannot be edited back to life (unconfirmed; the stricter reading, which is
+  // also all Exchange can mirror: a deleted occurrence there is gone for good).
+  if (found && !found.deleted && found.data.status === 'cancelled' && !event_id.endsWith('_0')) {
+    return ferr(403, 193003, 'event is deleted');
+  }
   if (found && !found.deleted) return { ev: found, created: false };
   if (found?.deleted) return ferr(403, 193003, 'event is deleted');
   const at = event_id.lastIndexOf('_');
