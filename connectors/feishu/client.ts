@@ -52,6 +52,8 @@ export interface FeishuConnector extends CalendarConnector {
   readonly kind: 'feishu';
   /** open_id by e-mail, for the e-mails Feishu knows (tenant token, 50 per call). */
   lookupUsersByEmail(emails: string[]): Promise<Map<string, string>>;
+  /** Everyone in the tenant's directory (root department and below), with their e-mail. */
+  listUsers(): Promise<{ openId: string; email: string }[]>;
   /** Subscribe a user's calendar-list changes (needs the user's token). */
   subscribeCalendarList(openId: string): Promise<void>;
   /** Subscribe event changes of one calendar for a user (needs the user's token). */
@@ -162,6 +164,25 @@ export function createFeishuConnector(options: FeishuConnectorOptions): FeishuCo
         );
         for (const u of r.data?.user_list ?? []) if (u.user_id && u.email) out.set(u.email, u.user_id);
       }
+      return out;
+    },
+    async listUsers() {
+      const out: { openId: string; email: string }[] = [];
+      let pageToken: string | undefined;
+      do {
+        const r = await api.call('contact.find_by_department', () =>
+          sdk.contact.v3.user.findByDepartment({
+            params: {
+              department_id: '0',
+              user_id_type: 'open_id',
+              page_size: 50,
+              ...(pageToken ? { page_token: pageToken } : {}),
+            },
+          }),
+        );
+        for (const u of r.data?.items ?? []) if (u.open_id && u.email) out.push({ openId: u.open_id, email: u.email });
+        pageToken = r.data?.has_more ? r.data.page_token : undefined;
+      } while (pageToken);
       return out;
     },
     async subscribeCalendarList(openId) {

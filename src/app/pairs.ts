@@ -26,19 +26,20 @@ export async function resolvePairs(app: App, only?: string): Promise<Resolution>
   const { config } = app;
   const problems: Resolution['problems'] = [];
   const users = config.users.filter((u): u is Explicit => 'feishu' in u);
-  for (const u of config.users) {
-    if ('rule' in u) {
-      problems.push({
-        user: `rule @${u.rule.feishu_domain}`,
-        problem:
-          'domain rules need a Feishu user directory listing, which is not built yet; list the users explicitly',
-      });
+  const known = new Map<string, string>();
+  const rules = config.users.flatMap((u) => ('rule' in u ? [u.rule] : []));
+  if (rules.length > 0) {
+    try {
+      users.push(...byRules(rules, users, await app.feishu.listUsers(), known));
+    } catch (e) {
+      problems.push({ user: 'rules', problem: `cannot list the Feishu directory: ${(e as Error).message}` });
     }
   }
   const chosen = only ? users.filter((u) => [u.feishu, u.google, u.exchange].includes(only)) : users;
   if (only && chosen.length === 0) problems.push({ user: only, problem: 'not a user of the config' });
-  const emails = users.map((u) => u.feishu).filter((f) => f.includes('@'));
+  const emails = users.map((u) => u.feishu).filter((f) => f.includes('@') && !known.has(f));
   const openIds = emails.length ? await app.feishu.lookupUsersByEmail(emails) : new Map<string, string>();
+  for (const [email, id] of known) openIds.set(email, id);
   const pairs: Pair[] = [];
   for (const u of chosen) {
     const openId = u.feishu.startsWith('ou_') ? u.feishu : openIds.get(u.feishu);
@@ -87,6 +88,36 @@ export async function resolvePairs(app: App, only?: string): Promise<Resolution>
     if (id) people.set(id, u);
   }
   return { pairs, problems, attendeeFor: (pair) => attendeeMapper(config, people, pair.spoke) };
+}
+
+type Rule = Extract<Config['users'][number], { rule: unknown }>['rule'];
+
+/** Directory users matched by the rules' Feishu domains; explicit entries win. Fills `known` with their open ids. */
+function byRules(
+  rules: Rule[],
+  explicit: Explicit[],
+  directory: { openId: string; email: string }[],
+  known: Map<string, string>,
+): Explicit[] {
+  const taken = new Set(explicit.map((u) => u.feishu.toLowerCase()));
+  const out: Explicit[] = [];
+  for (const rule of rules) {
+    for (const d of directory) {
+      const at = d.email.lastIndexOf('@');
+      const local = d.email.slice(0, at);
+      if (d.email.slice(at + 1).toLowerCase() !== rule.feishu_domain.toLowerCase()) continue;
+      if (taken.has(d.email.toLowerCase()) || taken.has(d.openId.toLowerCase())) continue;
+      taken.add(d.email.toLowerCase());
+      known.set(d.email, d.openId);
+      out.push({
+        feishu: d.email,
+        ...(rule.google_domain ? { google: `${local}@${rule.google_domain}` } : {}),
+        ...(rule.exchange_domain ? { exchange: `${local}@${rule.exchange_domain}` } : {}),
+        calendars: 'primary',
+      });
+    }
+  }
+  return out;
 }
 
 function attendeeMapper(config: Config, people: Map<string, Explicit>, spoke: Spoke) {
