@@ -180,7 +180,8 @@ export function createFeishuConnector(options: FeishuConnectorOptions): FeishuCo
             },
           }),
         );
-        for (const u of r.data?.items ?? []) if (u.open_id && u.email) out.push({ openId: u.open_id, email: u.email });
+        for (const u of r.data?.items ?? [])
+          if (u.open_id && u.email) out.push({ openId: u.open_id, email: u.email });
         pageToken = r.data?.has_more ? r.data.page_token : undefined;
       } while (pageToken);
       return out;

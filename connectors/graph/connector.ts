@@ -84,24 +84,48 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
   const stats = { batches: 0 };
   const horizon = () => Date.now() + window.futureDays * DAY;
 
-  /** Occurrence ids of a series by original start (ms), in [fromMs, toMs]. */
+  /**
+   * Occurrence ids by original start (ms) of several series at once: one batched `instances` read per
+   * series, over the span of the starts asked for (plus two days each side); further pages, rare in so
+   * short a span, are followed one by one. A series whose read failed maps to its error.
+   */
   async function occurrences(
     mailbox: string,
-    masterId: string,
-    starts: number[],
-  ): Promise<Map<number, string>> {
-    const found = new Map<number, string>();
-    if (starts.length === 0) return found;
-    const from = new Date(Math.min(...starts) - 2 * DAY).toISOString();
-    const to = new Date(Math.max(...starts) + 2 * DAY).toISOString();
-    let url: string | undefined =
-      `/users/${enc(mailbox)}/events/${enc(masterId)}/instances?startDateTime=${from}&endDateTime=${to}&$select=id,originalStart&$top=1000`;
-    while (url) {
-      const page: any = await client.run(mailbox, 'instances', (api) => api.api(url!).get());
-      for (const i of page.value ?? []) found.set(Date.parse(i.originalStart), i.id);
-      url = page['@odata.nextLink'] ? GraphClient.relative(page['@odata.nextLink']) : undefined;
+    wanted: Map<string, number[]>,
+  ): Promise<Map<string, Map<number, string> | BridgeError>> {
+    const out = new Map<string, Map<number, string> | BridgeError>();
+    const ids = [...wanted.keys()].filter((id) => wanted.get(id)!.length > 0);
+    const first = ids.map((masterId): BatchRequest => {
+      const starts = wanted.get(masterId)!;
+      const from = new Date(Math.min(...starts) - 2 * DAY).toISOString();
+      const to = new Date(Math.max(...starts) + 2 * DAY).toISOString();
+      return {
+        method: 'GET',
+        url: `/users/${enc(mailbox)}/events/${enc(masterId)}/instances?startDateTime=${from}&endDateTime=${to}&$select=id,originalStart&$top=1000`,
+      };
+    });
+    const pages = await runBatched(client, mailbox, first, stats);
+    for (const [k, masterId] of ids.entries()) {
+      const page = pages[k];
+      if (!page || page.status >= 300) {
+        out.set(masterId, (failure(page, 'instances') as { error: BridgeError }).error);
+        continue;
+      }
+      const found = new Map<number, string>();
+      let body = page.body;
+      try {
+        for (;;) {
+          for (const i of body?.value ?? []) found.set(Date.parse(i.originalStart), i.id);
+          const next = body?.['@odata.nextLink'];
+          if (!next) break;
+          body = await client.run(mailbox, 'instances', (api) => api.api(GraphClient.relative(next)).get());
+        }
+        out.set(masterId, found);
+      } catch (e) {
+        out.set(masterId, e as BridgeError);
+      }
     }
-    return found;
+    return out;
   }
 
   async function write(cal: CalendarRef, ops: WriteOp[], wo: WriteOptions = {}): Promise<WriteResult[]> {
@@ -139,27 +163,26 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
         byParent.set(op.parent.id, list);
       }
     });
+    const series = await occurrences(
+      mailbox,
+      new Map([...byParent].map(([id, list]) => [id, list.map((x) => x.ms)])),
+    );
     for (const [masterId, list] of byParent) {
-      try {
-        const occ = await occurrences(
-          mailbox,
-          masterId,
-          list.map((x) => x.ms),
-        );
-        for (const { i, ms } of list) {
-          const id = occ.get(ms);
-          if (id) occIds.set(i, id);
-          else {
-            results[i] = {
-              ok: false,
-              error: new BridgeError('not_found', `no occurrence of ${masterId} at ${ms / 1000}`, {
-                provider: 'graph',
-              }),
-            };
-          }
+      const occ = series.get(masterId);
+      for (const { i, ms } of list) {
+        const id = occ instanceof Map ? occ.get(ms) : undefined;
+        if (id) occIds.set(i, id);
+        else {
+          results[i] = {
+            ok: false,
+            error:
+              occ instanceof Map || !occ
+                ? new BridgeError('not_found', `no occurrence of ${masterId} at ${ms / 1000}`, {
+                    provider: 'graph',
+                  })
+                : occ,
+          };
         }
-      } catch (e) {
-        for (const { i } of list) results[i] = { ok: false, error: e as BridgeError };
       }
     }
 
@@ -244,25 +267,34 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       } else results[i] = failure(r, `${op.op} event`);
     });
 
-    // 5. Widened series: cancel the occurrences the source rule does not have.
-    for (const f of followUps) {
-      const starts = f.cancel.starts.map((s) => localToUtc(s, f.cancel.zone));
-      try {
-        const occ = await occurrences(mailbox, f.id, starts);
-        const dels = starts.flatMap((ms) => (occ.has(ms) ? [occ.get(ms)!] : []));
-        const res = await runBatched(
-          client,
-          mailbox,
-          dels.map((id) => ({ method: 'DELETE', url: `${user}/events/${enc(id)}` })),
-          stats,
-        );
-        const failed = res.filter((r) => r.status >= 300 && r.status !== 404).length;
-        if (failed > 0) {
-          const prev = results[f.i] as { ok: true; note?: string };
-          prev.note = `${prev.note ?? ''}; ${failed} cancellations failed`;
+    // 5. Widened series: cancel the occurrences the source rule does not have (all series at once).
+    if (followUps.length > 0) {
+      const startsOf = new Map(
+        followUps.map((f) => [f.id, f.cancel.starts.map((x) => localToUtc(x, f.cancel.zone))]),
+      );
+      const series = await occurrences(mailbox, startsOf);
+      const dels: { i: number; id: string }[] = [];
+      for (const f of followUps) {
+        const occ = series.get(f.id);
+        if (!(occ instanceof Map)) {
+          results[f.i] = { ok: false, error: occ ?? new BridgeError('transient', 'instances: no answer') };
+          continue;
         }
-      } catch (e) {
-        results[f.i] = { ok: false, error: e as BridgeError };
+        for (const ms of startsOf.get(f.id)!) if (occ.has(ms)) dels.push({ i: f.i, id: occ.get(ms)! });
+      }
+      const res = await runBatched(
+        client,
+        mailbox,
+        dels.map(({ id }) => ({ method: 'DELETE', url: `${user}/events/${enc(id)}` })),
+        stats,
+      );
+      const failed = new Map<number, number>();
+      res.forEach((r, k) => {
+        if (r.status >= 300 && r.status !== 404) failed.set(dels[k].i, (failed.get(dels[k].i) ?? 0) + 1);
+      });
+      for (const [i, n] of failed) {
+        const prev = results[i] as { ok: true; note?: string };
+        prev.note = `${prev.note ?? ''}; ${n} cancellations failed`;
       }
     }
     return results;
