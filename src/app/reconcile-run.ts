@@ -33,6 +33,7 @@ const NUMBERS = [
   'repaired',
   'relinked',
   'failed',
+  'leftForReverse',
   'untagged',
   'roomsBooked',
   'roomsConflict',
@@ -157,7 +158,7 @@ async function reconcileAll(
   const totals = Object.fromEntries(
     NUMBERS.map((k) => [k, rows.reduce((s, r) => s + r[k], 0)]),
   ) as ParityTotals;
-  const drift = (t: ParityTotals) => t.missing + t.extra + t.differing;
+  const drift = (t: ParityTotals) => t.missing + t.extra + t.differing - t.leftForReverse;
   return {
     runId,
     ok: problems.length === 0 && totals.failed === 0 && rows.every((r) => !r.held),
@@ -193,6 +194,7 @@ async function rowOf(r: PairReconcile, repair: boolean, rooms?: RoomCounter): Pr
     repaired: repair ? c.created + c.updated + c.deleted : 0,
     relinked: p.relinked,
     failed: c.failed,
+    leftForReverse: p.leftForReverse,
     untagged: p.untagged,
     roomsBooked: booked.roomsBooked,
     roomsConflict: booked.roomsConflict,

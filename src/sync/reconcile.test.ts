@@ -166,6 +166,16 @@ describe('reconcile', () => {
     expect(google.live(pair.target)).toHaveLength(9);
   });
 
+  it('on a two-way pair, leaves a copy changed or deleted on the spoke for the reverse sync', async () => {
+    const twoWay: Pair = { ...pair, direction: 'two-way' };
+    copyOf('u0_0').event = { ...copyOf('u0_0').event, summary: 'edited on the spoke' };
+    google.drop(pair.target, copyOf('u1_0').id);
+    const [r] = await reconcile([twoWay], deps, { repair: true });
+    expect(r.parity).toMatchObject({ missing: 1, differing: 1, leftForReverse: 2 });
+    expect(r.counts).toMatchObject({ created: 0, updated: 0 });
+    expect(copyOf('u0_0').event.summary).toBe('edited on the spoke');
+  });
+
   it('judges nothing when the spoke read fails', async () => {
     google.failListingAfterPages = 0;
     const [r] = await reconcile([pair], deps, { repair: true });

@@ -43,6 +43,8 @@ export interface PairParity {
   differing: number;
   /** Links missing or pointing elsewhere, rebuilt from origin tags. */
   relinked: number;
+  /** Two-way pairs: copies deleted or changed on the spoke (counted in missing/differing), left for the reverse sync. */
+  leftForReverse: number;
   /** Events on the spoke calendar without an origin tag (counted on its first pair only). */
   untagged: number;
   /** Up to 20 examples of each kind of difference (instance key and what about it). */
@@ -81,6 +83,7 @@ const emptyPairParity = (): PairParity => ({
   duplicates: 0,
   differing: 0,
   relinked: 0,
+  leftForReverse: 0,
   untagged: 0,
   examples: { missing: [], extra: [], differing: [] },
 });
@@ -179,16 +182,19 @@ async function judgePage(
     const { keep, rest } = choose(copies, link, p.fingerprint, live(master) ? master.spokeId! : undefined);
     for (const c of rest) unwanted(s, c, 'duplicate copy', true);
     let current = link;
-    if (keep && (!live(link) || link.spokeId !== keep.id)) {
-      parity.relinked += 1;
-      current = {
-        ...(link ?? emptyLink(ctx.pair.id, ev.key)),
-        spokeId: keep.id,
-        spokeVersion: keep.version ?? null,
-        tombstone: false,
-        lastError: null,
-      };
-      links.set(k, current);
+    if (keep) {
+      const relink = !live(link) || link.spokeId !== keep.id;
+      if (relink) parity.relinked += 1;
+      // the copy as read now: its id, and its version for the precondition of an update
+      if (relink || link?.spokeVersion !== (keep.version ?? null)) {
+        current = {
+          ...(link ?? emptyLink(ctx.pair.id, ev.key)),
+          spokeId: keep.id,
+          spokeVersion: keep.version ?? null,
+          tombstone: false,
+        };
+        links.set(k, current);
+      }
     }
     const verdict = judge({ fingerprint: p.fingerprint, cancelled: ev.status === 'cancelled' }, keep);
     if (verdict === 'found') {
@@ -206,6 +212,7 @@ async function judgePage(
       }
     } else if (verdict === 'missing') {
       note(parity, 'missing', k);
+      if (leftForReverse(s, link, p.fingerprint)) continue;
       writes.push({
         kind: 'create',
         key: ev.key,
@@ -217,6 +224,7 @@ async function judgePage(
     } else {
       const fields = digestDiff(keep!.fields, fieldDigest(p.event, ctx.policy));
       note(parity, 'differing', `${k} (${fields.join(', ')})`);
+      if (leftForReverse(s, link, p.fingerprint)) continue;
       writes.push({
         kind: 'update',
         key: ev.key,
@@ -239,6 +247,17 @@ async function judgePage(
   const exceptions = writes.filter((w) => w.key.originalTime !== 0);
   s.deferred.push(...exceptions.filter((w) => !known(w)));
   await applyWrites(ctx, exceptions.filter(known), links);
+}
+
+/**
+ * On a two-way pair, a copy deleted or changed on the spoke while Feishu stayed as last written is a
+ * change for the reverse sync to carry to Feishu, not drift: it is reported and left as it is.
+ */
+function leftForReverse(s: State, link: Link | undefined, fingerprint: string): boolean {
+  if (s.ctx.pair.direction !== 'two-way' || !live(link) || link.feishuFingerprint !== fingerprint)
+    return false;
+  s.parity.leftForReverse += 1;
+  return true;
 }
 
 /** A copy that should not be there: removed at the end (under the guards) unless an exception's. */
@@ -281,8 +300,10 @@ async function finish(s: State, deps: ReconcileDeps, options: ReconcileOptions):
     budget,
     deps.policy.maxDeletesPerRun,
   );
-  let held = s.feishu.error ? `the Feishu read failed: ${s.feishu.error}` : undefined;
-  if (!verdict.ok) held = held ? `${held}; ${verdict.reason}` : verdict.reason;
+  const held =
+    [s.feishu.error ? `the Feishu read failed: ${s.feishu.error}` : '', verdict.ok ? '' : verdict.reason]
+      .filter(Boolean)
+      .join('; ') || undefined;
   if (!options.repair) {
     if (verdict.ok) ctx.counts.deleted += s.removals.length;
     s.plan.push(
