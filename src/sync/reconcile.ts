@@ -14,54 +14,23 @@
  */
 import { type CanonicalEvent, formatKey } from '../core/index.ts';
 import type { Link } from '../ports/index.ts';
-import { type ApplyContext, applyWrites, type Counts, emptyLink, type Failure, zeroCounts } from './apply.ts';
+import { type ApplyContext, applyWrites, emptyLink, zeroCounts } from './apply.ts';
 import { type Copy, choose, readCopies } from './copies.ts';
 import type { Pair } from './pair.ts';
 import { digestDiff, fieldDigest, judge } from './parity.ts';
 import { describe, guardDeletes, type WriteAction } from './plan.ts';
 import { inWindow, project } from './project.ts';
-import type { PullDeps } from './pull.ts';
+import {
+  emptyPairParity,
+  note,
+  type PairParity,
+  type PairReconcile,
+  type ReconcileDeps,
+  type ReconcileOptions,
+} from './reconcile-report.ts';
 import { buryLinks, type Removal, removeAll } from './removals.ts';
 
-export interface ReconcileDeps extends Omit<PullDeps, 'onProgress'> {
-  /** Called after each Feishu page with the events seen so far on that calendar. */
-  onProgress?: (p: { calendar: string; events: number }) => void;
-}
-
-export interface ReconcileOptions {
-  /** false (`--dry-run`, `reconcile.repair: false`): judge and report, write nothing. */
-  repair: boolean;
-}
-
-/** Parity of one pair before repair. `extra` counts strays and duplicates (duplicates also alone). */
-export interface PairParity {
-  expected: number;
-  found: number;
-  missing: number;
-  extra: number;
-  duplicates: number;
-  differing: number;
-  /** Links missing or pointing elsewhere, rebuilt from origin tags. */
-  relinked: number;
-  /** Two-way pairs: copies deleted or changed on the spoke (counted in missing/differing), left for the reverse sync. */
-  leftForReverse: number;
-  /** Events on the spoke calendar without an origin tag (counted on its first pair only). */
-  untagged: number;
-  /** Up to 20 examples of each kind of difference (instance key and what about it). */
-  examples: { missing: string[]; extra: string[]; differing: string[] };
-}
-
-export interface PairReconcile {
-  pair: Pair;
-  parity: PairParity;
-  /** Writes made (or, without repair, that would be made). */
-  counts: Counts;
-  failures: Failure[];
-  /** Why judging or deleting was held back, if it was. */
-  held?: string;
-  /** Without repair: the repairs that would be made. */
-  plan?: ReturnType<typeof describe>;
-}
+export type { PairParity, PairReconcile, ReconcileDeps, ReconcileOptions };
 
 interface State {
   ctx: ApplyContext;
@@ -74,19 +43,6 @@ interface State {
   spokeError?: string;
   feishu: { complete: boolean; error?: string };
 }
-
-const emptyPairParity = (): PairParity => ({
-  expected: 0,
-  found: 0,
-  missing: 0,
-  extra: 0,
-  duplicates: 0,
-  differing: 0,
-  relinked: 0,
-  leftForReverse: 0,
-  untagged: 0,
-  examples: { missing: [], extra: [], differing: [] },
-});
 
 const live = (l: Link | undefined): l is Link => !!l && !l.tombstone && l.spokeId !== null;
 
@@ -304,6 +260,7 @@ async function finish(s: State, deps: ReconcileDeps, options: ReconcileOptions):
     [s.feishu.error ? `the Feishu read failed: ${s.feishu.error}` : '', verdict.ok ? '' : verdict.reason]
       .filter(Boolean)
       .join('; ') || undefined;
+  if (verdict.ok) budget.remaining -= s.removals.length;
   if (!options.repair) {
     if (verdict.ok) ctx.counts.deleted += s.removals.length;
     s.plan.push(
@@ -312,15 +269,9 @@ async function finish(s: State, deps: ReconcileDeps, options: ReconcileOptions):
     return result(held);
   }
   if (!verdict.ok) return result(held);
-  budget.remaining -= s.removals.length;
   await removeAll(ctx, s.removals);
   if (s.feishu.complete && s.seen.size > 0) await buryLinks(ctx, s.seen, s.copies);
   return result(held);
-}
-
-function note(p: PairParity, kind: keyof PairParity['examples'], example: string) {
-  p[kind] += 1;
-  if (p.examples[kind].length < 20) p.examples[kind].push(example);
 }
 
 function groupBy<T>(items: T[], key: (t: T) => string): T[][] {
