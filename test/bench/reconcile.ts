@@ -10,6 +10,7 @@
  *    emulator's request log), peak RSS;
  * 2. after 1% drift made on the spokes through their own APIs by another child (a quarter each: copies
  *    edited, copies deleted, strays, duplicates): the same figures plus what was found and repaired.
+ * `sync.max_deletes_per_run` is BENCH_RECONCILE_MAX_DELETES (default 2% of the events, at least 200).
  * A size whose setup sync is not done within BENCH_RECONCILE_TIMEOUT (900) s is reported as such.
  *
  * Internal modes: `--host <events> <users>`, `--setup <info>`, `--measure <info>`, `--drift <info> <n>`.
@@ -86,7 +87,15 @@ async function host(events: number, users: number) {
 
 async function open(info: Info) {
   const file = join(info.dir, 'feisync.yaml');
-  const config = parseConfig(stringify({ ...info.config, database: { url: '', data_dir: './db' } }), file, {
+  // deletes allowed per run: enough for the 1% drift to be repaired in one run (the default, 200,
+  // holds part of it at 50,000 events, as a guard should)
+  const maxDeletes = env('BENCH_RECONCILE_MAX_DELETES', Math.max(200, Math.ceil(info.events / 50)));
+  const yaml = {
+    ...info.config,
+    sync: { ...info.config.sync, max_deletes_per_run: maxDeletes },
+    database: { url: '', data_dir: './db' },
+  };
+  const config = parseConfig(stringify(yaml), file, {
     FEISHU_URL: info.urls.feishu,
     GOOGLE_URL: info.urls.google,
     GRAPH_URL: info.urls.graph,
@@ -144,6 +153,7 @@ async function measure(info: Info) {
       seconds: r2(seconds),
       eventsPerSecond: Math.round(info.events / seconds),
       rssBeforeMB: mb(before.rss),
+      heapUsedBeforeMB: mb(before.heapUsed),
       peakRssMB: mb(peak.rss),
       peakHeapUsedMB: mb(peak.heap),
       peakExternalMB: mb(peak.external),
@@ -168,6 +178,9 @@ async function measure(info: Info) {
       relinked: t.relinked,
       failed: t.failed,
       held: r.rows.filter((x) => x.held).length,
+      heldWhy:
+        [...new Set(r.rows.flatMap((x) => (x.held ? [x.held.replace(/^\d+ /, 'N ')] : [])))].join(' | ') ||
+        'none',
       inParity: String(r.inParity),
     });
     answer(out);
