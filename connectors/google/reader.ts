@@ -60,11 +60,10 @@ export async function* listChanges(
         continue;
       }
       const { event, tag } = fromGoogle(g, zone);
-      page.upserts.push(
-        tag
-          ? { ref: { id: g.id!, version: g.etag ?? undefined }, event, tag }
-          : { ref: { id: g.id!, version: g.etag ?? undefined }, event },
-      );
+      const up: RemoteEvent = { ref: { id: g.id!, version: g.etag ?? undefined }, event };
+      if (tag) up.tag = tag;
+      if (g.recurringEventId) up.parent = g.recurringEventId;
+      page.upserts.push(up);
     }
     pageToken = data.nextPageToken ?? undefined;
     if (!pageToken && data.nextSyncToken) page.cursor = data.nextSyncToken;
@@ -116,7 +115,7 @@ async function cancelledInstance(
     event.end = { timestamp: originalTime + duration, timeZone: event.start.timeZone };
   }
   event.key = { uid: m.key.uid, originalTime };
-  const out: RemoteEvent = { ref: { id: g.id!, version: g.etag ?? undefined }, event };
+  const out: RemoteEvent = { ref: { id: g.id!, version: g.etag ?? undefined }, event, parent: masterId };
   if (mtag) out.tag = { pair: mtag.pair, key: formatKey(event.key) };
   return out;
 }

@@ -76,11 +76,16 @@ export async function* listChanges(
     for (const [id, body] of full) if (body.type === 'seriesMaster') masters.set(id, body);
 
     const upserts: RemoteEvent[] = [];
-    const push = (g: any, key?: InstanceKey) => {
+    const push = (g: any, key?: InstanceKey, parent?: string) => {
       if (emitted.has(g.id)) return;
       emitted.add(g.id);
       const { event, tag } = fromGraph(g, key);
-      upserts.push({ ref: { id: g.id, version: g.changeKey }, event, ...(tag ? { tag } : {}) });
+      upserts.push({
+        ref: { id: g.id, version: g.changeKey },
+        event,
+        ...(tag ? { tag } : {}),
+        ...(parent ? { parent } : {}),
+      });
     };
     for (const x of live) {
       if (!x.seriesMasterId) {
@@ -92,7 +97,11 @@ export async function* listChanges(
       push(master);
       if (x.type === 'exception') {
         const uid = fromGraph(master).event.key.uid;
-        push(full.get(x.id) ?? x, { uid, originalTime: Math.floor(Date.parse(x.originalStart) / 1000) });
+        push(
+          full.get(x.id) ?? x,
+          { uid, originalTime: Math.floor(Date.parse(x.originalStart) / 1000) },
+          x.seriesMasterId,
+        );
       }
     }
     const next = page['@odata.nextLink'];

@@ -57,6 +57,7 @@ const failure = (r: BatchResult | undefined, what: string): WriteResult => ({
     ? fromResponse(r.status, r.headers, r.body, what)
     : new BridgeError('transient', `${what}: no response`, { provider: 'graph' }),
 });
+const cancels = (op: WriteOp) => op.op !== 'remove' && op.event.status === 'cancelled';
 const okRef = (b: any): { id: string; version?: string } => ({ id: b.id, version: b.changeKey });
 
 const SERIES_SHAPE = ['start', 'end', 'isAllDay', 'recurrence'] as const;
@@ -172,7 +173,11 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       for (const { i, ms } of list) {
         const id = occ instanceof Map ? occ.get(ms) : undefined;
         if (id) occIds.set(i, id);
-        else {
+        // cancelling an occurrence the series no longer shows: already as wanted (as a remove of
+        // something gone is)
+        else if (occ instanceof Map && cancels(ops[i])) {
+          results[i] = { ok: true, note: 'occurrence already cancelled' };
+        } else {
           results[i] = {
             ok: false,
             error:

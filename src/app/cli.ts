@@ -19,6 +19,7 @@ import { runDemo } from './demo/run.ts';
 import { startEmulators } from './emulators.ts';
 import { EXIT, UsageError } from './exit.ts';
 import { syncProgress } from './progress.ts';
+import { formatReconcileReport, runReconcile } from './reconcile-run.ts';
 import { startService } from './serve.ts';
 import { formatStatus, readStatus } from './status.ts';
 import { formatSyncReport, runSync } from './sync-run.ts';
@@ -154,6 +155,35 @@ program
       process.once('SIGTERM', resolve);
     });
     await service.close();
+  });
+
+program
+  .command('reconcile')
+  .description(
+    'compare both sides in full, repair drift on the spokes (unless --dry-run or reconcile.repair: false), print the parity report; exit 1 when anything failed or was held',
+  )
+  .addOption(configOption())
+  .option('--user <user>', 'only this user (their Feishu, Google or Exchange address as in the config)')
+  .option('--dry-run', 'judge and report only: write nothing (the plan lists the repairs)')
+  .addOption(jsonOption())
+  .action(async (opts: { config?: string; user?: string; dryRun?: boolean; json?: boolean }) => {
+    const path = resolveConfigPath(opts.config);
+    const app = await compose(loadConfig(path), path);
+    try {
+      const progress = syncProgress(opts.json || !process.stderr.isTTY);
+      const report = await runReconcile(app, { user: opts.user, dryRun: opts.dryRun, ...progress.hooks });
+      progress.stop();
+      if (opts.json) print(JSON.stringify({ type: 'result', ...report }));
+      else {
+        for (const row of report.rows)
+          for (const a of row.plan ?? [])
+            print(`${row.user} -> ${row.spoke}: ${a.kind} ${a.key} (${a.reason})`);
+        print(formatReconcileReport(report));
+      }
+      if (!report.ok) process.exitCode = EXIT.failed;
+    } finally {
+      await app.close();
+    }
   });
 
 program

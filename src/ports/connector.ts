@@ -27,6 +27,8 @@ export interface RemoteEvent {
   event: CanonicalEvent;
   /** The origin tag found on the event, if Feisync wrote it. */
   tag?: OriginTag;
+  /** For an exception (an instance of a series): the id of its series master on this provider. */
+  parent?: string;
 }
 
 export interface RemoteRemoval {

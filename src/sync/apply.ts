@@ -162,6 +162,25 @@ export async function applyDeletes(
   await ctx.store.save(rows);
 }
 
+/**
+ * Removes spoke copies that no link stands for (a duplicate, or a stray found by its origin tag):
+ * links are left as they are. A copy already gone counts as removed.
+ */
+export async function removeCopies(
+  ctx: ApplyContext,
+  copies: { key: InstanceKey; ref: RemoteRef }[],
+): Promise<void> {
+  if (copies.length === 0) return;
+  const results = await write(
+    ctx,
+    copies.map((c) => ({ op: 'remove', ref: c.ref })),
+  );
+  results.forEach((r, i) => {
+    if (r.ok) ctx.counts.deleted += 1;
+    else fail(ctx, copies[i].key, r.error);
+  });
+}
+
 async function write(ctx: ApplyContext, ops: WriteOp[]): Promise<WriteResult[]> {
   try {
     return await ctx.connector.write(ctx.pair.target, ops, { notify: ctx.policy.invitations === 'send' });

@@ -79,6 +79,9 @@ describe('diff', () => {
   it('a cancelled occurrence is an exception to write, not a delete', () => {
     const x = ev('s', { status: 'cancelled' }, NOW + 86_400);
     expect(diff({ upserts: [x], removals: [] }, new Map(), policy)[0]).toMatchObject({ kind: 'create' });
+    // once written it is unchanged, even where the spoke keeps no id for a cancelled occurrence
+    const done = new Map([linked(x, { spokeId: null, feishuFingerprint: fingerprint(x) })]);
+    expect(diff({ upserts: [x], removals: [] }, done, policy)[0]).toMatchObject({ kind: 'unchanged' });
   });
 
   it('finds links whose instance a full listing no longer has', () => {

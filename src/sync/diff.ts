@@ -46,6 +46,14 @@ export function diff(
           ? { kind: 'delete', key, link: link!, reason: p.skip }
           : { kind: 'skip', key, reason: p.skip },
       );
+    } else if (
+      ev.status === 'cancelled' &&
+      link &&
+      !link.tombstone &&
+      link.feishuFingerprint === p.fingerprint
+    ) {
+      // a cancelled occurrence already written: the spoke may keep no id for it (Graph deletes it)
+      actions.push({ kind: 'unchanged', key, reason: 'occurrence already cancelled' });
     } else if (!live(link)) {
       const reason = link?.tombstone ? 'back in Feishu' : link ? 'not yet on the spoke' : 'new in Feishu';
       actions.push({ kind: 'create', key, event: p.event, fingerprint: p.fingerprint, link, reason });

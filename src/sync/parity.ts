@@ -2,6 +2,7 @@
  * Parity of one pair: what the spoke should hold (the Feishu events projected for the pair) against
  * what it holds (read back through its API). Pure.
  */
+import { createHash } from 'node:crypto';
 import { type CanonicalEvent, fingerprint, formatKey, normalized, stableJson } from '../core/index.ts';
 import type { RemoteEvent } from '../ports/index.ts';
 import type { SyncPolicy } from './pair.ts';
@@ -72,9 +73,14 @@ export function parity(
   for (const [key, want] of expected) {
     const got = found.get(key);
     out.expected += 1;
-    if (got === undefined && want.cancelled) out.found += 1;
-    else if (got === undefined) note('missing', key);
-    else if (got !== want.fp)
+    const verdict = judge(
+      { fingerprint: want.fp, cancelled: want.cancelled },
+      got === undefined ? undefined : { fingerprint: got },
+    );
+    if (verdict === 'found') {
+      if (got === undefined) out.found += 1; // a cancelled occurrence the spoke does not show
+    } else if (verdict === 'missing') note('missing', key);
+    else
       note('differing', `${key} (${differingFields(want.event, foundEvents.get(key)!, policy).join(', ')})`);
   }
   for (const key of found.keys()) {
@@ -84,6 +90,41 @@ export function parity(
   }
   for (let i = 0; i < untagged; i++) note('extra', '(not written by Feisync)');
   return out;
+}
+
+export type Verdict = 'found' | 'missing' | 'differing';
+
+/**
+ * One expected instance against the spoke's copy of it (undefined: none). A cancelled occurrence is
+ * in parity when the spoke shows it cancelled or does not show it at all. Shared by parity() and
+ * reconciliation, so that both call the same things differences.
+ */
+export function judge(
+  want: { fingerprint: string; cancelled: boolean },
+  copy: { fingerprint: string } | undefined,
+): Verdict {
+  if (copy === undefined) return want.cancelled ? 'found' : 'missing';
+  return copy.fingerprint === want.fingerprint ? 'found' : 'differing';
+}
+
+/**
+ * A compact digest of each normalized field (`name=hash;...`): enough to name the fields on which
+ * two events differ without keeping the events themselves.
+ */
+export function fieldDigest(ev: CanonicalEvent, policy: SyncPolicy): string {
+  const fields = normalized(ev, policy.fields);
+  return Object.keys(fields)
+    .sort()
+    .map((k) => `${k}=${createHash('sha1').update(stableJson(fields[k])).digest('base64').slice(0, 8)}`)
+    .join(';');
+}
+
+/** The fields on which two field digests differ. */
+export function digestDiff(a: string, b: string): string[] {
+  const parse = (d: string) => new Map(d.split(';').map((p) => p.split('=') as [string, string]));
+  const x = parse(a);
+  const y = parse(b);
+  return [...new Set([...x.keys(), ...y.keys()])].filter((k) => x.get(k) !== y.get(k)).sort();
 }
 
 /** The normalized fields on which two events differ. */

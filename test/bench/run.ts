@@ -1,9 +1,9 @@
 /**
  * `npm run bench [-- name ...]`: every benchmark in sequence (or the named ones: sync, google, graph,
- * feishu), each figure set printed as a block, then one JSON line with all figures. Figures, never
+ * reconcile, feishu), each figure set printed as a block, then one JSON line with all figures. Figures, never
  * pass/fail: the exit code is 1 only when a benchmark crashed.
  *
- * sync, google and graph export `run()` and only run themselves when executed directly, so they are
+ * sync, google, graph and reconcile export `run()` and only run themselves when executed directly, so they are
  * imported. feishu runs itself at import (top-level await, JSON lines on stdout), so it is started as
  * a child process and its JSON lines are collected.
  */
@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<Figures>> = {
   sync: async () => (await import('./sync.ts')).run(),
   google: async () => (await import('./google.ts')).run(),
   graph: async () => (await import('./graph.ts')).run(),
+  reconcile: async () => (await import('./reconcile.ts')).run(),
   feishu: () => childJsonLines(here('./feishu.ts')),
 };
 

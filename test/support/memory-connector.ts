@@ -53,6 +53,18 @@ export class MemoryConnector implements CalendarConnector {
     this.cal(ref).set(id, { id, version: (prev?.version ?? 0) + 1, event, deleted: false, seq: ++this.seq });
   }
 
+  /** As a buggy writer or a user copying an event would: a stored event with any tag (or none). */
+  plant(
+    ref: CalendarRef,
+    event: CanonicalEvent,
+    tag?: { pair: string; key: string },
+    parent?: string,
+  ): string {
+    const id = `planted${++this.nextId}`;
+    this.cal(ref).set(id, { id, version: 1, event, deleted: false, seq: ++this.seq, tag, parent });
+    return id;
+  }
+
   drop(ref: CalendarRef, id: string) {
     const s = this.cal(ref).get(id);
     if (s) Object.assign(s, { deleted: true, seq: ++this.seq, version: s.version + 1 });
@@ -80,7 +92,12 @@ export class MemoryConnector implements CalendarConnector {
       const last = i + this.pageSize >= items.length;
       const upserts: RemoteEvent[] = slice
         .filter((s) => !s.deleted)
-        .map((s) => ({ ref: { id: s.id, version: String(s.version) }, event: s.event, tag: s.tag }));
+        .map((s) => ({
+          ref: { id: s.id, version: String(s.version) },
+          event: s.event,
+          tag: s.tag,
+          ...(s.parent ? { parent: s.parent } : {}),
+        }));
       const removals = slice.filter((s) => s.deleted).map((s) => ({ ref: { id: s.id }, key: s.event.key }));
       yield { upserts, removals, ...(last ? { cursor: String(top) } : {}) };
     }
