@@ -111,6 +111,10 @@ export class Store {
   subscriptions = new Map<string, Subscription>();
   changes: Change[] = [];
   seq = 0;
+  /** Room copies: `${organizer item id}|${room user id}` -> the copy's id in the room mailbox. */
+  roomCopies = new Map<string, string>();
+  /** The rooms' answers: `${organizer item id}|${room user id}` -> answer and the times it answered. */
+  roomAnswers = new Map<string, { signature: string; answer: string }>();
 
   reset() {
     this.tenants.clear();
@@ -123,6 +127,8 @@ export class Store {
     this.subscriptions.clear();
     this.changes = [];
     this.seq = 0;
+    this.roomCopies.clear();
+    this.roomAnswers.clear();
   }
 
   user(idOrName: string): User | undefined {
