@@ -103,6 +103,8 @@ export class Store {
   tenants = new Map<string, Tenant>();
   tokens = new Map<string, { tenantId: string; clientId: string; expiresMs: number }>();
   users: User[] = [];
+  /** The mailboxes of seeded rooms (not seeded users, but addressable like them). */
+  roomUsers: User[] = [];
   calendars: Calendar[] = [];
   rooms: Room[] = [];
   events = new Map<string, StoredEvent>();
@@ -120,6 +122,7 @@ export class Store {
     this.tenants.clear();
     this.tokens.clear();
     this.users = [];
+    this.roomUsers = [];
     this.calendars = [];
     this.rooms = [];
     this.events.clear();
@@ -133,10 +136,9 @@ export class Store {
 
   user(idOrName: string): User | undefined {
     const k = decodeURIComponent(idOrName).toLowerCase();
-    return this.users.find(
-      (u) =>
-        u.id.toLowerCase() === k || u.userPrincipalName.toLowerCase() === k || u.mail?.toLowerCase() === k,
-    );
+    const match = (u: User) =>
+      u.id.toLowerCase() === k || u.userPrincipalName.toLowerCase() === k || u.mail?.toLowerCase() === k;
+    return this.users.find(match) ?? this.roomUsers.find(match);
   }
 
   defaultCalendar(userId: string): Calendar {

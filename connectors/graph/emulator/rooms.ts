@@ -25,11 +25,11 @@ const lower = (s: unknown) => String(s ?? '').toLowerCase();
 export const isRoomMailbox = (store: Store, user: User) =>
   store.rooms.some((r) => lower(r.emailAddress) === lower(user.mail));
 
-/** Seeded rooms are mailboxes too (a user each, unless one was seeded with that address). */
+/** Seeded rooms are mailboxes too (addressable as users, unless a user was seeded with that address). */
 export function addRoomMailboxes(store: Store) {
   for (const r of store.rooms) {
     if (store.user(r.emailAddress)) continue;
-    store.users.push({
+    store.roomUsers.push({
       id: `room-${lower(r.emailAddress).replace(/[^a-z0-9]/g, '')}`,
       userPrincipalName: r.emailAddress,
       mail: r.emailAddress,
@@ -114,7 +114,7 @@ function copyOf(src: StoredEvent, room: User, cal: Calendar, id: string, nowMs: 
  */
 export function reflectRooms(ctx: EventsContext, userId: string, rootId: string) {
   const { store } = ctx;
-  const owner = store.users.find((u) => u.id === userId);
+  const owner = store.user(userId);
   if (!owner || isRoomMailbox(store, owner)) return;
   const now = ctx.clock.now();
   const root = store.events.get(rootId);
@@ -124,7 +124,7 @@ export function reflectRooms(ctx: EventsContext, userId: string, rootId: string)
   const rooms = new Map<string, User>();
   for (const item of items) for (const r of roomsOf(store, item)) rooms.set(r.id, r);
   for (const key of store.roomCopies.keys()) {
-    const u = ours(key) ? store.users.find((x) => x.id === key.split('|')[1]) : undefined;
+    const u = ours(key) ? store.user(key.split('|')[1]) : undefined;
     if (u) rooms.set(u.id, u);
   }
   for (const room of rooms.values()) {
