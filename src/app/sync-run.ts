@@ -152,7 +152,8 @@ export function formatSyncReport(r: SyncReport): string {
       p.failures.slice(0, 5).map((f) => `! ${p.user} -> ${p.spoke} ${f.key}: ${f.error}`),
     ),
     ...r.unmappedRooms.map(
-      (u) => `! room ${u.room} is on events but has no ${u.spokes.join('/')} room in the rooms table: left off`,
+      (u) =>
+        `! room ${u.room} is on events but has no ${u.spokes.join('/')} room in the rooms table: left off`,
     ),
   ];
   const rate = r.seconds > 0 ? Math.round(r.events / r.seconds) : 0;

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "RoomBooking" ADD COLUMN     "mode" TEXT;
