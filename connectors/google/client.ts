@@ -119,7 +119,11 @@ export function createGoogleConnector(options: GoogleConnectorOptions): Calendar
     async listRooms(): Promise<RoomInfo[]> {
       const admin = options.adminEmail;
       if (!admin)
-        throw new BridgeError('config', 'google: listRooms needs adminEmail', { provider: 'google' });
+        throw new BridgeError(
+          'config',
+          'google: the room directory is read as a Workspace admin; set google.admin',
+          { provider: 'google' },
+        );
       const api = google.admin({
         version: 'directory_v1',
         rootUrl,

@@ -142,6 +142,9 @@ export function roomSections(
   return out;
 }
 
+/** Spokes as the config names them. */
+const label = (spoke: string) => (spoke === 'graph' ? 'exchange' : spoke);
+
 /** The rooms table as `feisync config check` prints it, with what the directories lack if read. */
 export function formatConfigRooms(config: Pick<Config, 'rooms'>, directory?: RoomDirectoryCheck): string {
   const lines = [`Rooms table (${config.rooms.length})`];
@@ -150,12 +153,15 @@ export function formatConfigRooms(config: Pick<Config, 'rooms'>, directory?: Roo
     const where = [r.google ? `google ${r.google}` : '', r.exchange ? `exchange ${r.exchange}` : '']
       .filter(Boolean)
       .join(', ');
-    const note = missing.length ? `  NOT IN THE ${missing.join(', ').toUpperCase()} DIRECTORY` : '';
+    const note = missing.length
+      ? `  NOT IN THE ${missing.map(label).join(', ').toUpperCase()} DIRECTORY`
+      : '';
     lines.push(`  ${r.feishu}${r.name ? ` (${r.name})` : ''} -> ${where}${note}`);
   }
   if (directory) {
-    if (directory.checked.length) lines.push(`  directories read: ${directory.checked.join(', ')}`);
-    for (const e of directory.errors) lines.push(`  ${e.spoke} directory not read: ${e.error}`);
+    if (directory.checked.length)
+      lines.push(`  directories read: ${directory.checked.map(label).join(', ')}`);
+    for (const e of directory.errors) lines.push(`  ${label(e.spoke)} directory not read: ${e.error}`);
   } else if (config.rooms.length)
     lines.push("  (offline: run with --online to check the spokes' room directories)");
   return lines.join('\n');

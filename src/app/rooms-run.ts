@@ -9,7 +9,13 @@ import type { FeishuHint } from '../../connectors/feishu/delivery.ts';
 import type { Config } from '../config/index.ts';
 import { type CanonicalEvent, formatKey } from '../core/index.ts';
 import type { CalendarRef } from '../ports/index.ts';
-import { bookingsOf, type StatusCounts, saveBooking, zeroStatusCounts } from '../store/bookings.ts';
+import {
+  bookingsIn,
+  bookingsOf,
+  type StatusCounts,
+  saveBooking,
+  zeroStatusCounts,
+} from '../store/bookings.ts';
 import type { Pair, Spoke, SyncPolicy } from '../sync/pair.ts';
 import { project } from '../sync/project.ts';
 import { pullCalendar } from '../sync/pull.ts';
@@ -119,6 +125,39 @@ export async function handleRoomEvent(
     });
   }
   return result;
+}
+
+/**
+ * Runs again the room events of bookings still waiting for the room's answer (pending), refused
+ * (conflict) or failed, from what was recorded: a pending room may have answered since, a busy room
+ * may be free now. What is booked stays as it is. For `feisync serve` to schedule.
+ */
+export async function recheckRoomBookings(
+  app: App,
+  options: { statuses?: BookingStatus[]; now?: number } = {},
+): Promise<RoomEventResult[]> {
+  const due = await bookingsIn(app.db.prisma, options.statuses ?? ['pending', 'conflict', 'failed']);
+  const keys = [...new Map(due.map((b) => [formatKey(b.key), b])).values()];
+  const results: RoomEventResult[] = [];
+  for (const b of keys) {
+    const same = (await bookingsOf(app.db.prisma, b.key.uid)).filter(
+      (x) => x.key.originalTime === b.key.originalTime && isLive(x),
+    );
+    if (!b.startAt || !b.endAt) continue;
+    const hint: RoomHint = {
+      type: 'room',
+      action: 'updated',
+      uid: b.key.uid,
+      originalTime: b.key.originalTime,
+      eventId: formatKey(b.key),
+      roomIds: [...new Set([...same.map((x) => x.roomId), b.roomId])],
+      start: b.startAt.getTime() / 1000,
+      end: b.endAt.getTime() / 1000,
+      organizer: b.organizerId ? { openId: b.organizerId } : {},
+    };
+    results.push(await handleRoomEvent(app, hint, options));
+  }
+  return results;
 }
 
 /** A room rides on the mirrored meeting only when the pair copies attendees of this event. */

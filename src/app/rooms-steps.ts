@@ -54,6 +54,7 @@ function rowOf(
     startAt: new Date(c.ev.start * 1000),
     endAt: new Date(c.ev.end * 1000),
     organizer: c.organizer,
+    organizerId: c.ev.organizer.openId ?? null,
     lastError,
   };
 }
@@ -167,6 +168,11 @@ async function cancel(c: StepContext, step: Extract<RoomStep, { kind: 'cancel' }
 async function book(c: StepContext, step: Extract<RoomStep, { kind: 'book' }>): Promise<StepOutcome> {
   const base = { roomId: step.roomId, spoke: step.spoke, spokeRoom: step.room, mode: 'book' as const };
   const held = step.previous?.status === 'booked' && step.previous.spokeEventId ? step.previous : undefined;
+  const was = held as Partial<BookingRow> | undefined;
+  if (was?.startAt?.getTime() === c.ev.start * 1000 && was?.endAt?.getTime() === c.ev.end * 1000) {
+    // already held at this time: nothing to write, nothing to check again
+    return { row: rowOf(c, { ...base, spokeEventId: held!.spokeEventId }, 'booked') };
+  }
   try {
     const { connector, rooms } = access(c, step.spoke);
     const cal = rooms.calendar(step.room);

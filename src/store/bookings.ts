@@ -9,13 +9,35 @@ export interface BookingRow extends Booking {
   startAt: Date | null;
   endAt: Date | null;
   organizer: string | null;
+  /** The organizer's Feishu open_id. */
+  organizerId: string | null;
   /** Why it is not booked (a conflict's holder, a failure, an unmapped room). */
   lastError: string | null;
 }
 
 /** Every recorded booking of a Feishu event (all its occurrences, every room and spoke). */
 export async function bookingsOf(prisma: PrismaClient, uid: string): Promise<BookingRow[]> {
-  const rows = await prisma.roomBooking.findMany({ where: { uid }, orderBy: { id: 'asc' } });
+  return toRows(await prisma.roomBooking.findMany({ where: { uid }, orderBy: { id: 'asc' } }));
+}
+
+/** Bookings in these states (oldest first), e.g. to check pending answers and conflicts again. */
+export async function bookingsIn(
+  prisma: PrismaClient,
+  statuses: BookingStatus[],
+  take = 500,
+): Promise<BookingRow[]> {
+  return toRows(
+    await prisma.roomBooking.findMany({
+      where: { status: { in: statuses } },
+      orderBy: [{ updatedAt: 'asc' }, { id: 'asc' }],
+      take,
+    }),
+  );
+}
+
+type Row = Awaited<ReturnType<PrismaClient['roomBooking']['findMany']>>[number];
+
+function toRows(rows: Row[]): BookingRow[] {
   return rows.map((r) => ({
     roomId: r.roomId,
     key: { uid: r.uid, originalTime: Number(r.originalTime) },
@@ -27,6 +49,7 @@ export async function bookingsOf(prisma: PrismaClient, uid: string): Promise<Boo
     startAt: r.startAt,
     endAt: r.endAt,
     organizer: r.organizer,
+    organizerId: r.organizerId,
     lastError: r.lastError,
   }));
 }
@@ -49,6 +72,7 @@ export async function saveBooking(prisma: PrismaClient, b: BookingRow): Promise<
     startAt: b.startAt,
     endAt: b.endAt,
     organizer: b.organizer,
+    organizerId: b.organizerId,
     lastError: b.lastError,
   };
   await prisma.roomBooking.upsert({

@@ -1,2 +1,0 @@
--- AlterTable
-ALTER TABLE "RoomBooking" ADD COLUMN     "mode" TEXT;
