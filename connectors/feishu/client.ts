@@ -62,9 +62,10 @@ export interface FeishuConnector extends CalendarConnector {
   primaryCalendar(openId: string): Promise<string>;
   /**
    * One event by its event id (`{uid}_{original_time}`: a single event, a series master or an
-   * exception), attendees included, read as the calendar's owner; undefined when Feishu has none.
+   * exception), attendees included, read as the calendar's owner: `deleted` when Feishu says it was
+   * deleted (193003), undefined when the calendar has no such event (193001).
    */
-  getEvent(calendar: CalendarRef, eventId: string): Promise<CanonicalEvent | undefined>;
+  getEvent(calendar: CalendarRef, eventId: string): Promise<CanonicalEvent | 'deleted' | undefined>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -215,6 +216,7 @@ export function createFeishuConnector(options: FeishuConnectorOptions): FeishuCo
         const ev = r.data?.event as FeishuEvent | undefined;
         return ev ? toCanonical(ev, { emailOf: options.emailOf }) : undefined;
       } catch (e) {
+        if ((e as BridgeError).code === '193003') return 'deleted';
         if ((e as BridgeError).kind === 'not_found') return undefined;
         throw e;
       }

@@ -195,9 +195,9 @@ async function readFeishu(
       { owner: openId, id: 'primary' },
       formatKey({ uid: hint.uid, originalTime: hint.originalTime }),
     );
-    // not found on the primary calendar may mean another calendar: only a cancelled event is gone
-    if (!event) return {};
-    return event.status === 'cancelled' ? { gone: true } : { event };
+    // not found on the primary calendar may mean another calendar: only a deleted event is gone
+    if (event === 'deleted' || event?.status === 'cancelled') return { gone: true };
+    return event ? { event } : {};
   } catch {
     // unreadable (another calendar, a lapsed token): go by the delivery alone
     return {};

@@ -349,6 +349,23 @@ describe('a recurring booking follows a moved occurrence (Carol: mirrored on Goo
   });
 });
 
+describe('Feishu sends `_created` for every change (seed 004)', () => {
+  it('reads the meeting to tell a deletion apart, and releases its rooms', async () => {
+    const start = DAY0 + 4 * 86_400;
+    const id = await meeting('carol', start, [R1]);
+    expect(statuses(await roomEvent('carol', id, 'created'))).toEqual([
+      'omm_r1 google attend booked',
+      'omm_r1 graph book booked',
+    ]);
+    await control(em.feishu, 'events', { op: 'delete', calendar_id: CAL.carol, event_id: id });
+    const gone = await roomEvent('carol', id, 'created');
+    expect(gone.action).toBe('deleted');
+    expect(statuses(gone)).toEqual(['omm_r1 google attend released', 'omm_r1 graph book released']);
+    expect(await googleRoom(R1, start - H, start + 2 * H)).toEqual([]);
+    expect(await graphRoom(R1, start - H, start + 2 * H)).toEqual([]);
+  });
+});
+
 describe('rooms that cannot be booked are reported', () => {
   it('reports a room the rooms table does not map, per spoke', async () => {
     const id = await meeting('alice', DAY0 + 2 * 86_400, [{ feishu: 'omm_r9' }]);
@@ -412,7 +429,7 @@ describe('rooms that cannot be booked are reported', () => {
     const summary = await roomSummary(app);
     const line = (roomId: string, spoke: string) =>
       summary.rooms.find((r) => r.roomId === roomId && r.spoke === spoke)?.counts;
-    expect(line('omm_r1', 'google')).toMatchObject({ conflict: 1, released: 1 });
+    expect(line('omm_r1', 'google')).toMatchObject({ booked: 2, conflict: 1, released: 2 });
     expect(line('omm_r9', 'graph')).toMatchObject({ unmapped: 1 });
     expect(summary.totals.conflict).toBe(2);
     // the embedded database is one process's: hand it to the CLI
