@@ -23,9 +23,14 @@ describe('feishu connector: getEvent', () => {
     const ref = { owner: 'ou_alice', id: CAL.alice };
     const series = await c.getEvent(ref, 'series-1_0');
     expect(series !== 'deleted' && series?.recurrence).toEqual(['RRULE:FREQ=DAILY;INTERVAL=1;COUNT=5']);
-    expect(series !== 'deleted' && series?.start).toEqual({ timestamp: 1767229200, timeZone: 'Asia/Shanghai' });
+    expect(series !== 'deleted' && series?.start).toEqual({
+      timestamp: 1767229200,
+      timeZone: 'Asia/Shanghai',
+    });
     const single = await c.getEvent(ref, 'single-1_0');
-    expect(single !== 'deleted' && single?.attendees.find((a) => a.kind === 'room')).toMatchObject({ id: 'omm_room1' });
+    expect(single !== 'deleted' && single?.attendees.find((a) => a.kind === 'room')).toMatchObject({
+      id: 'omm_room1',
+    });
     expect(await c.getEvent(ref, 'nope_0')).toBeUndefined();
     await post('/_emulator/events', {
       op: 'patch',

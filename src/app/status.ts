@@ -93,7 +93,7 @@ export async function readStatus(prisma: PrismaClient, options: StatusOptions = 
     }),
     readDeadLetters(prisma, options.bossSchema ?? 'pgboss'),
     prisma.roomBooking.findMany({
-      where: { status: { in: ['conflict', 'unmapped', 'failed'] } },
+      where: { status: { in: ['pending', 'conflict', 'unmapped', 'failed'] } },
       orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
       take: 50,
     }),
