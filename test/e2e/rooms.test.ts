@@ -329,6 +329,19 @@ describe('a recurring booking follows a moved occurrence (Carol: mirrored on Goo
     expect(await graphRoom(R2, ...window)).toEqual(
       days.map((d) => `${d} Booked by Carol <carol@example.cn>`),
     );
+    // the last occurrence is cancelled in Feishu: both rooms free it, the rest stays
+    const fourth = start + 3 * 86_400;
+    await control(em.feishu, 'events', {
+      op: 'delete',
+      calendar_id: CAL.carol,
+      event_id: `${uid}_${fourth}`,
+    });
+    const cancelled = await roomEvent('carol', `${uid}_${fourth}`, 'deleted');
+    expect(statuses(cancelled)).toEqual(['omm_r2 graph book released']);
+    expect((await googleRoom(R2, ...window)).map((l) => l.slice(0, 16))).toEqual(days.slice(0, 3));
+    expect(await graphRoom(R2, ...window)).toEqual(
+      days.slice(0, 3).map((d) => `${d} Booked by Carol <carol@example.cn>`),
+    );
   });
   it('the other way round (Frank: booking events on Google, mirrored on Exchange)', async () => {
     const start = DAY0 + 5 * 86_400 + 2 * H;

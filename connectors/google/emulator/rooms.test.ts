@@ -157,6 +157,11 @@ describe('google emulator: rooms', () => {
       );
     expect(await at('2025-03-05T15:00:00', '2025-03-05T16:00:00')).toBe('declined');
     expect(await at('2025-03-05T09:00:00', '2025-03-05T09:30:00')).toBe('accepted');
+    // an instance cancelled before it was ever edited leaves the room's copy of the series too
+    await ann.events.delete({ calendarId: 'primary', eventId: instances[3].id! });
+    expect((await roomView()).filter((i) => i.recurringEventId === series.id).map((i) => i.id)).toEqual(
+      instances.slice(0, 3).map((i) => i.id),
+    );
   });
 
   it('declines a whole series when one occurrence collides', async () => {

@@ -86,7 +86,9 @@ export function reflectRooms(
 ) {
   if (isRoomCalendar(state, cal.id)) return;
   const now = roomsOf(state, ev);
-  const before = roomsOf(state, previous);
+  // an instance stored for the first time was, until now, its series' occurrence
+  const master = ev.recurringEventId ? cal.events.get(ev.recurringEventId)?.ev : undefined;
+  const before = roomsOf(state, previous ?? master);
   for (const room of new Set([...now, ...before])) {
     const rc = state.calendars.get(room) ?? [...state.calendars.values()].find((c) => lower(c.id) === room);
     if (!rc) continue;
@@ -94,6 +96,15 @@ export function reflectRooms(
     const isCopy = copy && lower(copy.organizer?.email) !== room;
     if (!now.includes(room)) {
       if (isCopy && copy.status !== 'cancelled') hooks.store(rc, { ...copy, status: 'cancelled' });
+      else if (!copy && ev.recurringEventId && rc.events.has(ev.recurringEventId)) {
+        // an occurrence of the room's copy of the series goes: a cancelled instance says so
+        const { extendedProperties: _p, ...rest } = ev;
+        hooks.store(rc, {
+          ...rest,
+          organizer: { email: ev.organizer?.email ?? cal.owner },
+          status: 'cancelled',
+        });
+      }
       continue;
     }
     const kept =
