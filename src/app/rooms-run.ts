@@ -64,7 +64,12 @@ interface Organizer {
   resolution?: Resolution;
 }
 
-/** Carries out one room event on every spoke; never throws for a single room or spoke. */
+/**
+ * Carries out one room event on every spoke. A room or spoke that fails is recorded (`failed`, with
+ * the reason) and the others go on; it throws only when Feishu or the database cannot be reached,
+ * for the job to be retried. Run the events of one uid one at a time (a queue's singleton key per
+ * uid): two at once would race on the same bookings.
+ */
 export async function handleRoomEvent(
   app: App,
   hint: RoomHint,
