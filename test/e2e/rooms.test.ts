@@ -4,269 +4,40 @@
  * the rooms' calendars are read back through Google's and Graph's own APIs on their emulators.
  *
  * Alice is mapped to both spokes: her rooms ride on her mirrored meetings. Carol is mapped to Google
- * only: on Exchange her rooms get booking events. Dave is no config user: booking events everywhere.
+ * only: on Exchange her rooms get booking events; Frank the other way round. Dave is no config user:
+ * booking events everywhere. The world (seeds, config, helpers) is in rooms-world.ts.
  */
-import { execFile } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { calendar_v3 } from 'googleapis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { calendarFor } from '../../connectors/google/emulator/testkit.ts';
-import { GraphClient } from '../../connectors/graph/client.ts';
-import { type App, compose } from '../../src/app/compose.ts';
-import { control, type Emulators, startEmulators } from '../../src/app/emulators.ts';
+import { control } from '../../src/app/emulators.ts';
 import { roomSummary } from '../../src/app/rooms-report.ts';
+import { recheckRoomBookings } from '../../src/app/rooms-run.ts';
 import {
-  handleRoomEvent,
-  type RoomEventResult,
-  type RoomHint,
-  recheckRoomBookings,
-} from '../../src/app/rooms-run.ts';
-import { startWebhookServer, type WebhookServer } from '../../src/app/webhook.ts';
-import { loadConfig } from '../../src/config/index.ts';
+  at,
+  blockers,
+  CAL,
+  DAY0,
+  dir,
+  feisync,
+  googleRoom,
+  graphRoom,
+  H,
+  iso,
+  meeting,
+  patch,
+  R1,
+  R2,
+  R3,
+  roomEvent,
+  serial,
+  startWorld,
+  statuses,
+  stopWorld,
+  world,
+} from './rooms-world.ts';
 
-const APP = {
-  app_id: 'cli_0a1b2c3d4e5f6a7b',
-  app_secret: 'room-secret',
-  encrypt_key: 'room-key',
-  verification_token: 'room-token',
-};
-const R1 = {
-  feishu: 'omm_r1',
-  name: 'Room 1',
-  google: 'c_r1@resource.calendar.google.com',
-  exchange: 'room1@contoso.com',
-};
-const R2 = {
-  feishu: 'omm_r2',
-  name: 'Room 2',
-  google: 'c_r2@resource.calendar.google.com',
-  exchange: 'room2@contoso.com',
-};
-const R3 = {
-  feishu: 'omm_r3',
-  name: 'Room 3',
-  google: 'c_r3@resource.calendar.google.com',
-  exchange: 'room3@contoso.com',
-};
-const CAL = {
-  alice: 'feishu.cn_alice@group',
-  carol: 'feishu.cn_carol@group',
-  dave: 'feishu.cn_dave@group',
-  frank: 'feishu.cn_frank@group',
-};
-const ZONE = 'Asia/Shanghai';
-// tomorrow 09:00 in Shanghai (01:00 UTC), so everything is inside the sync window
-const DAY0 = (Math.floor(Date.now() / 86_400_000) + 1) * 86_400 + 3600;
-const H = 3600;
-
-const dir = mkdtempSync(join(tmpdir(), 'feisync-rooms-'));
-let em: Emulators;
-let hook: WebhookServer;
-let app: App;
-let graph: GraphClient;
-let googleAs: (who: string) => calendar_v3.Calendar;
-const handled: Promise<RoomEventResult>[] = [];
-let closed = false;
-const blockers: { google: string; graph: string; room: typeof R1 }[] = [];
-
-beforeAll(async () => {
-  em = await startEmulators({ unlimited: true });
-  hook = await startWebhookServer({
-    encryptKey: APP.encrypt_key,
-    verificationToken: APP.verification_token,
-    onHint: (hint) => {
-      if (hint.type === 'room') handled.push(handleRoomEvent(app, hint as RoomHint));
-    },
-  });
-  const user = (name: string) => ({
-    open_id: `ou_${name}`,
-    user_id: `u_${name}`,
-    union_id: `on_${name}`,
-    email: `${name}@example.cn`,
-    name: name[0].toUpperCase() + name.slice(1),
-  });
-  await control(em.feishu, 'seed', {
-    apps: [{ ...APP, event_url: hook.url, event_mode: 'webhook' }],
-    users: ['alice', 'carol', 'dave', 'frank'].map(user),
-    rooms: [R1, R2, R3, { feishu: 'omm_r9' }].map((r) => ({
-      room_id: r.feishu,
-      name: r.feishu,
-      third_party: true,
-    })),
-    calendars: Object.entries(CAL).map(([who, id]) => ({
-      calendar_id: id,
-      owner_open_id: `ou_${who}`,
-      type: 'primary',
-      summary: who,
-    })),
-  });
-  await control(em.google, 'seed', {
-    users: ['alice', 'carol', 'eve', 'admin'].map((u) => ({ email: `${u}@example.com` })),
-    resources: [R1, R2].map((r, i) => ({
-      resourceId: `r${i + 1}`,
-      resourceEmail: r.google,
-      resourceName: r.name,
-    })),
-  });
-  await control(em.graph, 'seed', {
-    tenants: [{ tenant_id: 'rooms-tenant', client_id: 'rooms-app', client_secret: 'rooms-secret' }],
-    users: ['alice', 'erin', 'frank'].map((u) => ({
-      id: `id-${u}`,
-      userPrincipalName: `${u}@contoso.com`,
-      mail: `${u}@contoso.com`,
-    })),
-    rooms: [R1, R2].map((r) => ({ emailAddress: r.exchange, displayName: r.name })),
-  });
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const key = {
-    type: 'service_account',
-    client_email: 'feisync@rooms.iam.gserviceaccount.com',
-    private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }),
-    private_key_id: 'k',
-  };
-  writeFileSync(join(dir, 'sa.json'), JSON.stringify(key));
-  writeFileSync(
-    join(dir, 'feisync.yaml'),
-    JSON.stringify({
-      feishu: {
-        app_id: APP.app_id,
-        app_secret: APP.app_secret,
-        domain: em.feishu,
-        events: { mode: 'webhook', encrypt_key: APP.encrypt_key, verification_token: APP.verification_token },
-      },
-      google: {
-        credentials_file: './sa.json',
-        root_url: `${em.google}/`,
-        token_url: `${em.google}/token`,
-        admin: 'admin@example.com',
-      },
-      exchange: {
-        tenant_id: 'rooms-tenant',
-        client_id: 'rooms-app',
-        client_secret: 'rooms-secret',
-        base_url: em.graph,
-        authority_url: em.graph,
-      },
-      users: [
-        { feishu: 'alice@example.cn', google: 'alice@example.com', exchange: 'alice@contoso.com' },
-        { feishu: 'carol@example.cn', google: 'carol@example.com' },
-        { feishu: 'frank@example.cn', exchange: 'frank@contoso.com' },
-      ],
-      rooms: [R1, R2, R3],
-      server: { public_url: hook.url },
-      database: { data_dir: './db' },
-      secret_key: randomBytes(32).toString('base64'),
-    }),
-  );
-  const file = join(dir, 'feisync.yaml');
-  app = await compose(loadConfig(file), file, { unthrottled: true });
-  for (const who of ['alice', 'carol', 'frank']) {
-    const grant = await control(em.feishu, 'user-token', { app_id: APP.app_id, open_id: `ou_${who}` });
-    await app.userTokens.adopt(`ou_${who}`, grant);
-  }
-  graph = new GraphClient({
-    tenantId: 'rooms-tenant',
-    clientId: 'rooms-app',
-    clientSecret: 'rooms-secret',
-    baseUrl: em.graph,
-    authorityUrl: em.graph,
-  });
-  googleAs = (who) => calendarFor(em.google, who);
-});
-afterAll(async () => {
-  if (!closed) await app?.close();
-  await hook?.close();
-  await em?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const at = (s: number) => ({ timestamp: String(s), timezone: ZONE });
-const room = (r: { feishu: string }) => ({
-  type: 'resource',
-  room_id: r.feishu,
-  display_name: r.feishu,
-  rsvp_status: 'accept',
-});
-let serial = 0;
-
-/** A Feishu user creates a meeting with rooms; answers its event id. */
-async function meeting(
-  who: keyof typeof CAL,
-  start: number,
-  rooms: { feishu: string }[],
-  extra: object = {},
-) {
-  const event_id = `room-e2e-${++serial}_0`;
-  await control(em.feishu, 'events', {
-    op: 'create',
-    calendar_id: CAL[who],
-    event: {
-      event_id,
-      summary: `Meeting ${serial}`,
-      start_time: at(start),
-      end_time: at(start + H),
-      ...extra,
-    },
-    attendees: rooms.map(room),
-  });
-  return event_id;
-}
-
-/** Feishu pushes the room event; the webhook hands it to handleRoomEvent; wait for that to finish. */
-async function roomEvent(who: keyof typeof CAL, event_id: string, action: 'created' | 'updated' | 'deleted') {
-  const before = handled.length;
-  await control(em.feishu, 'room-event', { calendar_id: CAL[who], event_id, action });
-  for (let i = 0; i < 200 && handled.length === before; i++) await new Promise((r) => setTimeout(r, 25));
-  expect(handled.length).toBe(before + 1);
-  return handled[before];
-}
-
-function feisync(args: string[]) {
-  return new Promise<{ code: number; stdout: string }>((resolve) =>
-    execFile(
-      process.execPath,
-      [join(import.meta.dirname, '../../bin/feisync.mjs'), ...args],
-      { cwd: dir, timeout: 120_000 },
-      (err, stdout) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout }),
-    ),
-  );
-}
-
-const statuses = (r: RoomEventResult) =>
-  r.bookings.map((b) => `${b.roomId} ${b.spoke} ${b.mode} ${b.status}`);
-const iso = (s: number) => new Date(s * 1000).toISOString().slice(0, 16);
-/** What a room's Google calendar shows: start (UTC) and summary, in order. */
-async function googleRoom(r: typeof R1, from = DAY0 - 2 * H, to = DAY0 + 10 * 86_400) {
-  const res = await googleAs('admin@example.com').events.list({
-    calendarId: r.google,
-    singleEvents: true,
-    orderBy: 'startTime',
-    timeMin: new Date(from * 1000).toISOString(),
-    timeMax: new Date(to * 1000).toISOString(),
-  });
-  return (res.data.items ?? []).map(
-    (e) => `${iso(Date.parse(e.start!.dateTime!) / 1000)} ${e.summary} ${answerOf(e, r.google)}`,
-  );
-}
-const answerOf = (e: any, address: string) =>
-  e.organizer?.email === address ? 'own' : e.attendees?.find((a: any) => a.email === address)?.responseStatus;
-/** What a room mailbox's calendar shows on Exchange: start (UTC) and subject. */
-async function graphRoom(r: typeof R1, from = DAY0 - 2 * H, to = DAY0 + 10 * 86_400) {
-  const res = await graph.api
-    .api(`/users/${r.exchange}/calendarView`)
-    .query({
-      startDateTime: new Date(from * 1000).toISOString(),
-      endDateTime: new Date(to * 1000).toISOString(),
-    })
-    .top(100)
-    .get();
-  return res.value.map((e: any) => `${e.start.dateTime.slice(0, 16)} ${e.subject}`);
-}
-const patch = (who: keyof typeof CAL, event_id: string, event: object) =>
-  control(em.feishu, 'events', { op: 'patch', calendar_id: CAL[who], event_id, event });
+beforeAll(startWorld);
+afterAll(stopWorld);
 
 describe('rooms booked through the organizer’s mirrored meeting (Alice, both spokes)', () => {
   it('create, move and delete: the room calendars follow', async () => {
@@ -282,7 +53,7 @@ describe('rooms booked through the organizer’s mirrored meeting (Alice, both s
     expect(await googleRoom(R1)).toEqual([`${iso(DAY0 + 3 * H)} Meeting ${serial} accepted`]);
     expect(await graphRoom(R1)).toEqual([`${iso(DAY0 + 3 * H)} Meeting ${serial}`]);
 
-    await control(em.feishu, 'events', { op: 'delete', calendar_id: CAL.alice, event_id: id });
+    await control(world.em.feishu, 'events', { op: 'delete', calendar_id: CAL.alice, event_id: id });
     const deleted = await roomEvent('alice', id, 'deleted');
     expect(statuses(deleted)).toEqual(['omm_r1 google attend released', 'omm_r1 graph attend released']);
     expect(await googleRoom(R1)).toEqual([]);
@@ -304,7 +75,7 @@ describe('rooms booked by booking events on the room calendars (Dave, no config 
     expect(await googleRoom(R2)).toEqual([`${iso(DAY0 + 26 * H)} Booked by ou_dave own`]);
     expect(await graphRoom(R2)).toEqual([`${iso(DAY0 + 26 * H)} Booked by ou_dave`]);
 
-    await control(em.feishu, 'events', { op: 'delete', calendar_id: CAL.dave, event_id: id });
+    await control(world.em.feishu, 'events', { op: 'delete', calendar_id: CAL.dave, event_id: id });
     const deleted = await roomEvent('dave', id, 'deleted');
     expect(statuses(deleted)).toEqual(['omm_r2 google book released', 'omm_r2 graph book released']);
     expect(await googleRoom(R2)).toEqual([]);
@@ -331,7 +102,7 @@ describe('a recurring booking follows a moved occurrence (Carol: mirrored on Goo
     );
     // the last occurrence is cancelled in Feishu: both rooms free it, the rest stays
     const fourth = start + 3 * 86_400;
-    await control(em.feishu, 'events', {
+    await control(world.em.feishu, 'events', {
       op: 'delete',
       calendar_id: CAL.carol,
       event_id: `${uid}_${fourth}`,
@@ -370,7 +141,7 @@ describe('Feishu sends `_created` for every change (seed 004)', () => {
       'omm_r1 google attend booked',
       'omm_r1 graph book booked',
     ]);
-    await control(em.feishu, 'events', { op: 'delete', calendar_id: CAL.carol, event_id: id });
+    await control(world.em.feishu, 'events', { op: 'delete', calendar_id: CAL.carol, event_id: id });
     const gone = await roomEvent('carol', id, 'created');
     expect(gone.action).toBe('deleted');
     expect(statuses(gone)).toEqual(['omm_r1 google attend released', 'omm_r1 graph book released']);
@@ -393,7 +164,7 @@ describe('rooms that cannot be booked are reported', () => {
     const busy = DAY0 + 3 * 86_400;
     // Eve (Google) and Erin (Exchange) hold Room 1 and Room 2 at that time, outside Feishu
     for (const r of [R1, R2]) {
-      const eve = await googleAs('eve@example.com').events.insert({
+      const eve = await world.googleAs('eve@example.com').events.insert({
         calendarId: 'primary',
         requestBody: {
           summary: 'Eve holds it',
@@ -402,7 +173,7 @@ describe('rooms that cannot be booked are reported', () => {
           attendees: [{ email: r.google, resource: true }],
         },
       });
-      const erin = await graph.api.api('/users/erin@contoso.com/calendar/events').post({
+      const erin = await world.graph.api.api('/users/erin@contoso.com/calendar/events').post({
         subject: 'Erin holds it',
         start: { dateTime: new Date(busy * 1000).toISOString().slice(0, 19), timeZone: 'UTC' },
         end: { dateTime: new Date((busy + H) * 1000).toISOString().slice(0, 19), timeZone: 'UTC' },
@@ -424,9 +195,9 @@ describe('rooms that cannot be booked are reported', () => {
   it('checks refused bookings again: a booking event is made once its room is free', async () => {
     const busy = DAY0 + 3 * 86_400;
     const r2 = blockers.find((b) => b.room === R2)!;
-    await googleAs('eve@example.com').events.delete({ calendarId: 'primary', eventId: r2.google });
-    await graph.api.api(`/users/erin@contoso.com/events/${r2.graph}`).delete();
-    const again = await recheckRoomBookings(app);
+    await world.googleAs('eve@example.com').events.delete({ calendarId: 'primary', eventId: r2.google });
+    await world.graph.api.api(`/users/erin@contoso.com/events/${r2.graph}`).delete();
+    const again = await recheckRoomBookings(world.app);
     expect(again.flatMap(statuses).sort()).toEqual([
       // a room that declined a mirrored meeting keeps its answer while the meeting keeps its time
       'omm_r1 google attend conflict',
@@ -439,15 +210,15 @@ describe('rooms that cannot be booked are reported', () => {
   });
 
   it('status shows the conflicts, unmapped rooms, counts per room, and config rooms missing from a directory', async () => {
-    const summary = await roomSummary(app);
+    const summary = await roomSummary(world.app);
     const line = (roomId: string, spoke: string) =>
       summary.rooms.find((r) => r.roomId === roomId && r.spoke === spoke)?.counts;
     expect(line('omm_r1', 'google')).toMatchObject({ booked: 2, conflict: 1, released: 2 });
     expect(line('omm_r9', 'graph')).toMatchObject({ unmapped: 1 });
     expect(summary.totals.conflict).toBe(2);
     // the embedded database is one process's: hand it to the CLI
-    await app.close();
-    closed = true;
+    await world.app.close();
+    world.closed = true;
     const started = performance.now();
     const out = await feisync(['status', '--json', '--config', join(dir, 'feisync.yaml')]);
     console.log(`feisync status --json: ${((performance.now() - started) / 1000).toFixed(1)} s`);
