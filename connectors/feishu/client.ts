@@ -6,10 +6,11 @@
  */
 import * as lark from '@larksuiteoapi/node-sdk';
 import PQueue from 'p-queue';
-import { BridgeError } from '../../src/core/index.ts';
+import { BridgeError, type CanonicalEvent } from '../../src/core/index.ts';
 import type { CalendarConnector, CalendarInfo, CalendarRef } from '../../src/ports/index.ts';
 import { TokenCache } from './cache.ts';
 import { checkEnvelope, TOKEN_INVALID, toBridgeError } from './errors.ts';
+import { type FeishuEvent, toCanonical } from './mapper.ts';
 import { listChanges } from './pull.ts';
 import { writeOps } from './write.ts';
 
@@ -61,6 +62,12 @@ export interface FeishuConnector extends CalendarConnector {
   unsubscribeEvents(openId: string, calendarId: string): Promise<void>;
   /** The user's primary calendar id (needs the user's token). */
   primaryCalendar(openId: string): Promise<string>;
+  /**
+   * One event by its event id (`{uid}_{original_time}`: a single event, a series master or an
+   * exception), attendees included, read as the calendar's owner: `deleted` when Feishu says it was
+   * deleted (193003), undefined when the calendar has no such event (193001).
+   */
+  getEvent(calendar: CalendarRef, eventId: string): Promise<CanonicalEvent | 'deleted' | undefined>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -214,6 +221,27 @@ export function createFeishuConnector(options: FeishuConnectorOptions): FeishuCo
         });
       primaries.set(openId, id);
       return id;
+    },
+    async getEvent(calendar, eventId) {
+      const calendar_id = await api.resolve(calendar);
+      const opt = await api.as(calendar.owner);
+      try {
+        const r = await api.call('calendar_event.get', () =>
+          sdk.calendar.v4.calendarEvent.get(
+            {
+              path: { calendar_id, event_id: eventId },
+              params: { need_attendee: true, max_attendee_num: 100 },
+            },
+            opt as any,
+          ),
+        );
+        const ev = r.data?.event as FeishuEvent | undefined;
+        return ev ? toCanonical(ev, { emailOf: options.emailOf }) : undefined;
+      } catch (e) {
+        if ((e as BridgeError).code === '193003') return 'deleted';
+        if ((e as BridgeError).kind === 'not_found') return undefined;
+        throw e;
+      }
     },
   };
   return connector;

@@ -9,6 +9,7 @@ import type {
   CalendarInfo,
   CalendarRef,
   ChangePage,
+  RoomAccess,
   RoomInfo,
   WriteOp,
   WriteOptions,
@@ -23,6 +24,7 @@ import {
   type ServiceAccountKey,
 } from './auth.ts';
 import { listChanges } from './reader.ts';
+import { googleRooms } from './rooms.ts';
 import { Pacer, type RateOptions, type RetryOptions, withRetry } from './transport.ts';
 import { runWrites } from './writer.ts';
 
@@ -35,7 +37,7 @@ export interface GoogleConnectorOptions {
   tokenUrl?: string;
   /** Invitation mail for writes without `notify`. Default `none`. */
   sendUpdates?: 'none' | 'all';
-  /** A Workspace admin to act as for the room directory (listRooms). */
+  /** A Workspace admin to act as for the room directory (listRooms) and room calendars (rooms). */
   adminEmail?: string;
   /** Directory customer id for rooms. Default `my_customer`. */
   customer?: string;
@@ -50,6 +52,7 @@ export interface GoogleConnectorOptions {
 
 export function createGoogleConnector(options: GoogleConnectorOptions): CalendarConnector & {
   listRooms(): Promise<RoomInfo[]>;
+  rooms: RoomAccess;
 } {
   if (!options.credentials?.client_email || !options.credentials.private_key) {
     throw new BridgeError('config', 'google: credentials need client_email and private_key', {
@@ -87,6 +90,7 @@ export function createGoogleConnector(options: GoogleConnectorOptions): Calendar
     kind: 'google',
     // at most 5 override reminders per event
     capabilities: { maxReminders: 5 },
+    rooms: googleRooms({ calendar, call, adminEmail: options.adminEmail }),
     listChanges(ref: CalendarRef, cursor: string | null): AsyncIterable<ChangePage> {
       return listChanges({ calendar, call }, ref, cursor);
     },
@@ -115,7 +119,11 @@ export function createGoogleConnector(options: GoogleConnectorOptions): Calendar
     async listRooms(): Promise<RoomInfo[]> {
       const admin = options.adminEmail;
       if (!admin)
-        throw new BridgeError('config', 'google: listRooms needs adminEmail', { provider: 'google' });
+        throw new BridgeError(
+          'config',
+          'google: the room directory is read as a Workspace admin; set google.admin',
+          { provider: 'google' },
+        );
       const api = google.admin({
         version: 'directory_v1',
         rootUrl,

@@ -67,7 +67,9 @@ async function collect(it: AsyncIterable<ChangePage>) {
   for await (const p of it) pages.push(p);
   return pages;
 }
-const eventsInState = async () => (await control('state', undefined, 'GET')).events;
+/** The events of ann's mailbox (the rooms she books hold copies of their own). */
+const eventsInState = async () =>
+  (await control('state', undefined, 'GET')).events.filter((e: any) => e.userId === 'u-ann');
 
 describe('graph connector', () => {
   it('writes events without inviting people, books rooms, and reads them back with tags via delta', async () => {

@@ -14,6 +14,7 @@ import type {
   CalendarInfo,
   CalendarRef,
   ChangePage,
+  RoomAccess,
   WriteOp,
   WriteOptions,
   WriteResult,
@@ -23,6 +24,7 @@ import { listChanges } from './changes.ts';
 import { calendarBase, GraphClient, type GraphClientOptions } from './client.ts';
 import { fromResponse } from './errors.ts';
 import { ORIGIN_PROPERTY, tagValue, toGraph, transactionIdOf } from './mapper.ts';
+import { graphRooms } from './rooms.ts';
 import { localToUtc } from './time.ts';
 
 export interface GraphConnectorOptions extends GraphClientOptions {
@@ -44,6 +46,7 @@ export interface GraphConnector extends CalendarConnector {
   readonly kind: 'graph';
   readonly client: GraphClient;
   listRooms(): Promise<RoomInfo[]>;
+  readonly rooms: RoomAccess;
   /** Requests sent as `$batch` by the last write() calls, for figures. */
   readonly stats: { batches: number };
 }
@@ -356,5 +359,6 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
     write,
     listCalendars,
     listRooms,
+    rooms: graphRooms(client),
   };
 }

@@ -14,12 +14,13 @@ import {
 } from '../config/index.ts';
 import { openDatabase } from '../store/db.ts';
 import { migrationStatus } from '../store/migrate.ts';
-import { compose } from './compose.ts';
+import { compose, composeSpokes } from './compose.ts';
 import { runDemo } from './demo/run.ts';
 import { startEmulators } from './emulators.ts';
 import { EXIT, UsageError } from './exit.ts';
 import { syncProgress } from './progress.ts';
 import { formatReconcileReport, runReconcile } from './reconcile-run.ts';
+import { checkRoomDirectories, formatConfigRooms, roomsOfPair } from './rooms-report.ts';
 import { startService } from './serve.ts';
 import { formatStatus, readStatus } from './status.ts';
 import { formatSyncReport, runSync } from './sync-run.ts';
@@ -42,18 +43,32 @@ const jsonOption = () => new Option('--json', 'print JSON instead of text');
 const config = program.command('config').description('work with the configuration file');
 config
   .command('check')
-  .description('validate a configuration file and print a summary (users, rooms, pairs); errors exit 2')
+  .description(
+    'validate a configuration file and print a summary (users, rooms, pairs); errors exit 2; with --online, rooms missing from a spoke directory exit 1',
+  )
   .argument('[file]', 'the file to check (same as --config)')
   .addOption(configOption())
+  .option('--online', "also read each spoke's room directory and list config rooms it does not have")
   .addOption(jsonOption())
-  .action((file: string | undefined, opts: { config?: string; json?: boolean }) => {
+  .action(async (file: string | undefined, opts: { config?: string; json?: boolean; online?: boolean }) => {
     const path = resolveConfigPath(file ?? opts.config);
-    const summary = summarize(loadConfig(path));
+    const cfg = loadConfig(path);
+    const summary = summarize(cfg);
+    const directory = opts.online
+      ? await checkRoomDirectories(cfg, () => composeSpokes(cfg, path))
+      : undefined;
     print(
       opts.json
-        ? JSON.stringify({ ok: true, file: path, ...summary })
-        : `${path}: OK\n${formatSummary(summary)}`,
+        ? JSON.stringify({
+            ok: true,
+            file: path,
+            ...summary,
+            roomsTable: cfg.rooms,
+            roomDirectory: directory,
+          })
+        : `${path}: OK\n${formatSummary(summary)}\n${formatConfigRooms(cfg, directory)}`,
     );
+    if (directory && (directory.missing.length || directory.errors.length)) process.exitCode = EXIT.failed;
   });
 
 const db = program.command('db').description('the database (embedded PGlite by default, or Postgres)');
@@ -171,7 +186,12 @@ program
     const app = await compose(loadConfig(path), path);
     try {
       const progress = syncProgress(opts.json || !process.stderr.isTTY);
-      const report = await runReconcile(app, { user: opts.user, dryRun: opts.dryRun, ...progress.hooks });
+      const report = await runReconcile(app, {
+        user: opts.user,
+        dryRun: opts.dryRun,
+        rooms: roomsOfPair(app.db.prisma),
+        ...progress.hooks,
+      });
       progress.stop();
       if (opts.json) print(JSON.stringify({ type: 'result', ...report }));
       else {
@@ -262,14 +282,25 @@ program
 
 program
   .command('status')
-  .description('pairs, cursors, last runs, users without consent, failures and dead letters')
+  .description(
+    "pairs, cursors, last runs, users without consent, failures, dead letters and room bookings; with a config, config rooms missing from a spoke's room directory",
+  )
   .addOption(configOption())
   .addOption(new Option('--data-dir <dir>', 'embedded database folder (overrides database.data_dir)'))
+  .option('--offline', "do not read the spokes' room directories")
   .addOption(jsonOption())
-  .action(async (opts: DbOpts) => {
+  .action(async (opts: DbOpts & { offline?: boolean }) => {
     const database = await openDatabase({ ...databaseTarget(opts), migrate: true });
     try {
-      const status = await readStatus(database.prisma, { bossSchema: database.bossSchema });
+      const found = configIfAny(opts);
+      const status = await readStatus(database.prisma, {
+        rooms: found?.config.rooms,
+        bossSchema: database.bossSchema,
+      });
+      if (found && !opts.offline) {
+        const { config, path } = found;
+        status.roomDirectory = await checkRoomDirectories(config, () => composeSpokes(config, path));
+      }
       print(opts.json ? JSON.stringify(status) : formatStatus(status));
     } finally {
       await database.close();
@@ -294,13 +325,18 @@ interface DbOpts {
  * else `DATABASE_URL`, else the embedded default `./.feisync`. `--data-dir` wins for the embedded one.
  */
 function databaseTarget(opts: DbOpts): { url?: string; dataDir?: string } {
-  const path = resolveConfigPath(opts.config);
-  const explicit = opts.config !== undefined || process.env.FEISYNC_CONFIG !== undefined;
-  let cfg: Config | undefined;
-  if (existsSync(path)) cfg = loadConfig(path);
-  else if (explicit) throw new UsageError(`configuration file not found: ${path}`);
+  const cfg = configIfAny(opts)?.config;
   const url = cfg ? cfg.database.url : (process.env.DATABASE_URL ?? '');
   return { url: url || undefined, dataDir: opts.dataDir ?? cfg?.database.data_dir ?? './.feisync' };
+}
+
+/** The config file given or found, loaded; undefined when none is there and none was asked for. */
+function configIfAny(opts: DbOpts): { config: Config; path: string } | undefined {
+  const path = resolveConfigPath(opts.config);
+  const explicit = opts.config !== undefined || process.env.FEISYNC_CONFIG !== undefined;
+  if (existsSync(path)) return { config: loadConfig(path), path };
+  if (explicit) throw new UsageError(`configuration file not found: ${path}`);
+  return undefined;
 }
 
 function print(text: string) {

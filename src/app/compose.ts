@@ -57,14 +57,42 @@ export async function compose(
     attendees: config.sync.fields.includes('attendees'),
     ...(options.unthrottled ? { rate: { perSecond: 100_000, perMinute: 1_000_000 } } : {}),
   });
-  const spokes: App['spokes'] = {};
+  let spokes: App['spokes'];
+  try {
+    spokes = composeSpokes(config, configFile, options);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  return {
+    config,
+    configFile,
+    db,
+    links: new PrismaLinkStore(db.prisma),
+    userTokens,
+    feishu,
+    spokes,
+    close: () => db.close(),
+  };
+}
+
+/**
+ * The spoke connectors of the config alone (no database): for `compose` and for checks that only
+ * talk to the spokes, such as `feisync config check --online`.
+ */
+export function composeSpokes(
+  config: Config,
+  configFile: string,
+  options: ComposeOptions = {},
+): Partial<Record<Spoke, CalendarConnector>> {
+  const base = dirname(resolve(configFile));
+  const spokes: Partial<Record<Spoke, CalendarConnector>> = {};
   if (config.google) {
     const file = resolve(base, config.google.credentials_file);
     let credentials: any;
     try {
       credentials = JSON.parse(readFileSync(file, 'utf8'));
     } catch (e) {
-      await db.close();
       throw new UsageError(
         `google.credentials_file: cannot read a service-account key from ${file} (${(e as Error).message})`,
       );
@@ -73,6 +101,7 @@ export async function compose(
       credentials,
       rootUrl: config.google.root_url,
       tokenUrl: config.google.token_url,
+      ...(config.google.admin ? { adminEmail: config.google.admin } : {}),
       sendUpdates: config.sync.invitations === 'send' ? 'all' : 'none',
       ...(options.unthrottled ? { rate: { perUser: 0 } } : {}),
     });
@@ -87,16 +116,7 @@ export async function compose(
       window: { pastDays: config.sync.window.past_days, futureDays: config.sync.window.future_days },
     });
   }
-  return {
-    config,
-    configFile,
-    db,
-    links: new PrismaLinkStore(db.prisma),
-    userTokens,
-    feishu,
-    spokes,
-    close: () => db.close(),
-  };
+  return spokes;
 }
 
 /** The sync policy of the config, with the window anchored at `now` (Unix seconds). */

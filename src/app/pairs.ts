@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/index.ts';
-import type { Attendee } from '../core/index.ts';
+import type { Attendee, CanonicalEvent } from '../core/index.ts';
 import type { CalendarInfo } from '../ports/index.ts';
 import type { Pair, Spoke } from '../sync/pair.ts';
 import type { App } from './compose.ts';
@@ -13,8 +13,14 @@ export interface Resolution {
   pairs: Pair[];
   /** Users or calendars that could not be resolved, with the reason. */
   problems: { user: string; problem: string }[];
-  /** How Feishu attendees are known on each pair's spoke: mapped users and rooms; others are left out. */
-  attendeeFor: (pair: Pair) => (a: Attendee) => Attendee | undefined;
+  /**
+   * How Feishu attendees are known on each pair's spoke: mapped users and rooms; others are left out.
+   * A room rides only on its organizer's copy of an event (that copy books it; an attendee's copy
+   * would book it a second time).
+   */
+  attendeeFor: (pair: Pair) => (a: Attendee, event?: CanonicalEvent) => Attendee | undefined;
+  /** Rooms met on events that the rooms table does not map to a spoke (filled as events are mapped). */
+  unmappedRooms: Map<string, Set<Spoke>>;
 }
 
 export const pairId = (feishuCalendar: string, spoke: Spoke, owner: string, calendar: string) =>
@@ -87,7 +93,13 @@ export async function resolvePairs(app: App, only?: string): Promise<Resolution>
     const id = u.feishu.startsWith('ou_') ? u.feishu : openIds.get(u.feishu);
     if (id) people.set(id, u);
   }
-  return { pairs, problems, attendeeFor: (pair) => attendeeMapper(config, people, pair.spoke) };
+  const unmappedRooms: Resolution['unmappedRooms'] = new Map();
+  return {
+    pairs,
+    problems,
+    attendeeFor: (pair) => attendeeMapper(config, people, pair, unmappedRooms),
+    unmappedRooms,
+  };
 }
 
 type Rule = Extract<Config['users'][number], { rule: unknown }>['rule'];
@@ -120,12 +132,21 @@ function byRules(
   return out;
 }
 
-function attendeeMapper(config: Config, people: Map<string, Explicit>, spoke: Spoke) {
+function attendeeMapper(
+  config: Config,
+  people: Map<string, Explicit>,
+  pair: Pair,
+  unmapped: Resolution['unmappedRooms'],
+) {
   const rooms = new Map(config.rooms.map((r) => [r.feishu, r]));
-  return (a: Attendee): Attendee | undefined => {
+  const spoke = pair.spoke;
+  return (a: Attendee, event?: CanonicalEvent): Attendee | undefined => {
     if (a.kind === 'room') {
+      const organizer = event?.organizer?.id;
+      if (organizer && organizer !== pair.feishu.owner) return undefined;
       const room = a.id ? rooms.get(a.id) : undefined;
       const email = spoke === 'google' ? room?.google : room?.exchange;
+      if (!email && a.id) unmapped.set(a.id, (unmapped.get(a.id) ?? new Set()).add(spoke));
       return email ? { ...a, email, name: room?.name ?? a.name } : undefined;
     }
     const user = a.id ? people.get(a.id) : undefined;

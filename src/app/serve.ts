@@ -12,6 +12,7 @@ import { PrismaDeduplicator } from '../store/inbound.ts';
 import { type App, type ComposeOptions, compose } from './compose.ts';
 import { createConsent } from './consent.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import type { RoomHint } from './rooms-run.ts';
 import { type HttpServer, startHttpServer } from './server.ts';
 import { createWorker, type PullJob, type Worker } from './worker.ts';
 
@@ -107,12 +108,24 @@ export async function startService(
       poll,
       timed('calendars', async () => void (await worker.refresh())),
     );
+    await boss.work<RoomHint>(
+      'room',
+      poll,
+      timed('room', (j) => worker.room(j)),
+    );
     await boss.work(
       'maintain',
       poll,
       timed('maintain', () => worker.maintain()),
     );
-    await boss.schedule('maintain', '17 * * * *');
+    await boss.work(
+      'reconcile',
+      poll,
+      timed('reconcile', () => worker.reconcile()),
+    );
+    // maintenance often enough to recheck room answers still pending; reconciliation on the config's cron
+    await boss.schedule('maintain', '*/10 * * * *');
+    await boss.schedule('reconcile', config.reconcile.schedule);
 
     // intake: whatever the transport, an event becomes a stored job before it is acknowledged
     const onHint = async (hint: FeishuHint) => {
@@ -124,7 +137,7 @@ export async function startService(
       } else if (hint.type === 'relist-calendars') {
         await boss.send('calendars', { users: hint.userOpenIds }, { singletonKey: 'calendars' });
       } else {
-        log.info({ event: hint.eventId }, 'meeting-room event received; room bookings are not handled yet');
+        await boss.send('room', hint);
       }
     };
     const mode = config.feishu.events.mode;

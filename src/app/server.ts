@@ -15,6 +15,7 @@ import { type Deduplicator, type HintHandler, handleWebhook } from '../../connec
 import type { App } from './compose.ts';
 import { ConsentError, type createConsent } from './consent.ts';
 import type { Metrics } from './metrics.ts';
+import { latestReconcileReport } from './reconcile-run.ts';
 import { readStatus } from './status.ts';
 
 export interface ServerDeps {
@@ -104,19 +105,9 @@ export async function startHttpServer(
     'GET /metrics': async (_req, _url, res) =>
       send(res, 200, await metrics.registry.metrics(), metrics.registry.contentType),
     'GET /reports/latest': async (_req, _url, res) => {
-      const run = await app.db.prisma.syncRun.findFirst({
-        where: { kind: 'reconcile', finishedAt: { not: null } },
-        orderBy: { id: 'desc' },
-      });
-      if (!run) return send(res, 404, { error: 'no reconciliation has finished yet' });
-      send(res, 200, {
-        id: run.id,
-        startedAt: run.startedAt,
-        finishedAt: run.finishedAt,
-        status: run.status,
-        counts: run.counts,
-        report: run.report,
-      });
+      const report = await latestReconcileReport(app);
+      if (!report) return send(res, 404, { error: 'no reconciliation has finished yet' });
+      send(res, 200, report);
     },
     'GET /status': async (_req, _url, res) =>
       send(res, 200, await readStatus(app.db.prisma, { bossSchema: app.db.bossSchema })),

@@ -103,6 +103,16 @@ describe('readStatus', () => {
       ['r2_0', 'conflict', 'room declined'],
       ['r3_0', 'unmapped', null],
     ]);
+    expect(s.roomSummary.rooms).toEqual([
+      {
+        roomId: 'omm_1',
+        spoke: 'graph',
+        counts: { booked: 1, pending: 0, conflict: 1, released: 0, unmapped: 1, failed: 0 },
+      },
+    ]);
+    expect(formatStatus(s)).toMatch(
+      /Room bookings by room \(1\)\n.*\n {2}omm_1 +- +graph +- +1 +0 +1 +1 +0 +0/,
+    );
     expect(s.deadLetters).toEqual([]); // no pgboss schema yet
   });
 

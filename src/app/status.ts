@@ -5,6 +5,7 @@
 import { formatKey } from '../core/index.ts';
 import type { PrismaClient } from '../store/db.ts';
 import { lastRuns, type RunRecord } from '../store/runs.ts';
+import { type RoomDirectoryCheck, type RoomSummary, roomSections, roomSummary } from './rooms-report.ts';
 
 export interface PairStatus {
   id: string;
@@ -49,6 +50,10 @@ export interface Status {
   failures: LinkFailure[];
   deadLetters: DeadLetter[];
   rooms: RoomIssue[];
+  /** Bookings per room and spoke by status. */
+  roomSummary: RoomSummary;
+  /** Config rooms missing from a spoke's room directory, when the directories were read. */
+  roomDirectory?: RoomDirectoryCheck;
 }
 
 export interface StatusOptions {
@@ -57,6 +62,8 @@ export interface StatusOptions {
   /** pg-boss schema name; default 'pgboss'. */
   bossSchema?: string;
   now?: Date;
+  /** The config's rooms table, to name the rooms. */
+  rooms?: { feishu: string; name?: string; google?: string; exchange?: string }[];
 }
 
 const PAIR = {
@@ -66,7 +73,7 @@ const PAIR = {
 
 export async function readStatus(prisma: PrismaClient, options: StatusOptions = {}): Promise<Status> {
   const now = options.now ?? new Date();
-  const [pairs, counts, cursors, runs, creds, failed, deadLetters, rooms] = await Promise.all([
+  const [pairs, counts, cursors, runs, creds, failed, deadLetters, rooms, summary] = await Promise.all([
     prisma.syncPair.findMany({
       where: { active: true },
       select: PAIR,
@@ -86,10 +93,11 @@ export async function readStatus(prisma: PrismaClient, options: StatusOptions = 
     }),
     readDeadLetters(prisma, options.bossSchema ?? 'pgboss'),
     prisma.roomBooking.findMany({
-      where: { status: { in: ['conflict', 'unmapped', 'failed'] } },
+      where: { status: { in: ['pending', 'conflict', 'unmapped', 'failed'] } },
       orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
       take: 50,
     }),
+    roomSummary({ db: { prisma }, config: { rooms: options.rooms ?? [] } }),
   ]);
   const byPair = new Map(counts.map((c) => [c.pairId, c]));
   const lapsed = (c: (typeof creds)[number]) =>
@@ -130,6 +138,7 @@ export async function readStatus(prisma: PrismaClient, options: StatusOptions = 
       startAt: r.startAt,
       error: r.lastError,
     })),
+    roomSummary: summary,
   };
 }
 
@@ -234,6 +243,7 @@ export function formatStatus(s: Status): string {
     s.rooms.map((r) => [r.roomId, r.key, r.spoke, r.status, when(r.startAt), oneLine(r.error ?? '')]),
     'none',
   );
+  for (const x of roomSections(s.roomSummary, s.roomDirectory)) section(x.title, x.headers, x.rows, x.empty);
   return `${out.join('\n').trimEnd()}\n`;
 }
 

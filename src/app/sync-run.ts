@@ -4,7 +4,7 @@
  */
 import PQueue from 'p-queue';
 import { addCounts, type Counts, zeroCounts } from '../sync/apply.ts';
-import type { Pair } from '../sync/pair.ts';
+import type { Pair, Spoke } from '../sync/pair.ts';
 import { type PairResult, pullCalendar } from '../sync/pull.ts';
 import { type App, policyOf } from './compose.ts';
 import { type Resolution, resolvePairs } from './pairs.ts';
@@ -27,6 +27,8 @@ export interface SyncReport {
   totals: Counts;
   events: number;
   seconds: number;
+  /** Rooms on synced events that the rooms table does not map to a spoke: left off there (warnings). */
+  unmappedRooms: { room: string; spokes: Spoke[] }[];
 }
 
 export interface PairReport {
@@ -43,7 +45,7 @@ export interface PairReport {
 export async function runSync(app: App, options: SyncOptions = {}): Promise<SyncReport> {
   const started = performance.now();
   const run = await app.db.prisma.syncRun.create({ data: { kind: 'sync' } });
-  const { pairs, problems, attendeeFor } = await resolvePairs(app, options.user);
+  const { pairs, problems, attendeeFor, unmappedRooms } = await resolvePairs(app, options.user);
   const byCalendar = new Map<string, Pair[]>();
   for (const p of pairs) byCalendar.set(p.feishu.id, [...(byCalendar.get(p.feishu.id) ?? []), p]);
   options.onStart?.({
@@ -97,6 +99,7 @@ export async function runSync(app: App, options: SyncOptions = {}): Promise<Sync
   );
   reports.sort((a, b) => a.user.localeCompare(b.user) || a.spoke.localeCompare(b.spoke));
   const totals = reports.reduce((t, r) => addCounts(t, r.counts), zeroCounts());
+  const rooms = [...unmappedRooms].map(([room, spokes]) => ({ room, spokes: [...spokes].sort() }));
   const ok = problems.length === 0 && totals.failed === 0 && reports.every((r) => !r.held);
   const status = ok
     ? 'ok'
@@ -109,7 +112,11 @@ export async function runSync(app: App, options: SyncOptions = {}): Promise<Sync
       finishedAt: new Date(),
       status: options.dryRun ? `${status} (dry run)` : status,
       counts: { ...totals },
-      report: { problems, held: reports.filter((r) => r.held).map((r) => ({ pair: r.pair, held: r.held })) },
+      report: {
+        problems,
+        held: reports.filter((r) => r.held).map((r) => ({ pair: r.pair, held: r.held })),
+        unmappedRooms: rooms,
+      },
     },
   });
   return {
@@ -120,6 +127,7 @@ export async function runSync(app: App, options: SyncOptions = {}): Promise<Sync
     totals,
     events,
     seconds: (performance.now() - started) / 1000,
+    unmappedRooms: rooms,
   };
 }
 
@@ -142,6 +150,10 @@ export function formatSyncReport(r: SyncReport): string {
     ...r.pairs.filter((p) => p.held).map((p) => `! ${p.user} -> ${p.spoke}: ${p.held}`),
     ...r.pairs.flatMap((p) =>
       p.failures.slice(0, 5).map((f) => `! ${p.user} -> ${p.spoke} ${f.key}: ${f.error}`),
+    ),
+    ...r.unmappedRooms.map(
+      (u) =>
+        `! room ${u.room} is on events but has no ${u.spokes.join('/')} room in the rooms table: left off`,
     ),
   ];
   const rate = r.seconds > 0 ? Math.round(r.events / r.seconds) : 0;

@@ -14,6 +14,9 @@ import { pullCalendar } from '../sync/pull.ts';
 import { type App, policyOf } from './compose.ts';
 import type { Metrics } from './metrics.ts';
 import { type Resolution, resolvePairs } from './pairs.ts';
+import { runReconcile } from './reconcile-run.ts';
+import { roomsOfPair } from './rooms-report.ts';
+import { handleRoomEvent, type RoomHint, recheckRoomBookings } from './rooms-run.ts';
 
 export interface PullJob {
   calendarId: string;
@@ -34,6 +37,10 @@ export interface Worker {
   /** Re-resolve users and pairs, subscribe what is new, queue a pull of every calendar. */
   refresh(): Promise<Resolution>;
   pull(job: Job<PullJob>): Promise<void>;
+  /** One meeting-room event; the events of one meeting are handled one at a time. */
+  room(job: Job<RoomHint>): Promise<void>;
+  /** Reconcile everything, unless another process is already at it. */
+  reconcile(): Promise<void>;
   maintain(): Promise<void>;
 }
 
@@ -127,6 +134,38 @@ export function createWorker(ctx: WorkerContext): Worker {
       }
     },
 
+    async room(job) {
+      const release = await app.db.locks.tryLock(`room:${job.data.uid}`);
+      if (!release) {
+        await boss.send('room', job.data, { startAfter: 2 });
+        metrics.jobs.inc({ queue: 'room', outcome: 'deferred' });
+        return;
+      }
+      try {
+        const r = await handleRoomEvent(app, job.data);
+        log.info({ event: r.key, action: r.action, bookings: r.bookings.length }, 'room event handled');
+        for (const b of r.bookings.filter((x) => x.status === 'conflict' || x.status === 'unmapped')) {
+          log.warn({ room: b.roomId, spoke: b.spoke, event: r.key, detail: b.detail }, `room ${b.status}`);
+        }
+      } finally {
+        await release();
+      }
+    },
+
+    async reconcile() {
+      const release = await app.db.locks.tryLock('reconcile');
+      if (!release) {
+        log.info('reconciliation already running elsewhere: skipped');
+        return;
+      }
+      try {
+        const r = await runReconcile(app, { rooms: roomsOfPair(app.db.prisma) });
+        log.info({ run: r.runId, ok: r.ok }, 'reconciliation done');
+      } finally {
+        await release();
+      }
+    },
+
     async maintain() {
       // a refresh token lives 30 days and is renewed only by use: use it before it lapses
       const owners = new Set((current?.pairs ?? []).map((p) => p.feishu.owner));
@@ -137,6 +176,8 @@ export function createWorker(ctx: WorkerContext): Worker {
           log.warn({ openId, err: (e as Error).message }, 'token refresh failed');
         }
       }
+      // rooms whose answer was pending, refused or failed: ask again
+      await recheckRoomBookings(app);
       // Feishu redelivers for about 7 hours; ids older than a day are no longer needed
       await app.db.prisma.inboundEvent.deleteMany({
         where: { receivedAt: { lt: new Date(Date.now() - 86_400_000) } },

@@ -72,6 +72,11 @@ const google = z
       .default('https://oauth2.googleapis.com/token')
       .describe('OAuth token endpoint; override for an emulator'),
     calendar: spokeCalendar,
+    admin: emailField('a Workspace admin e-mail')
+      .optional()
+      .describe(
+        'Workspace admin the service account acts as for the room directory and for booking events on room calendars',
+      ),
   })
   .describe('Google Workspace spoke; omit the section to disable Google');
 

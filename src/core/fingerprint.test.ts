@@ -55,6 +55,12 @@ describe('fingerprint', () => {
     expect(fingerprint(other)).toBe(fingerprint(ev));
   });
 
+  it("ignores a room's answer: each system's room answers for itself", () => {
+    const other = base();
+    other.attendees[1].rsvp = 'declined';
+    expect(fingerprint(other)).toBe(fingerprint(base()));
+  });
+
   const changes: Record<string, (e: CanonicalEvent) => void> = {
     summary: (e) => {
       e.summary = 'Weekly sync!';

@@ -27,6 +27,8 @@ export type SyncField = (typeof SYNC_FIELDS)[number];
  *   (YEARLY: BYMONTH and BYMONTHDAY, MONTHLY: BYMONTHDAY, WEEKLY: BYDAY): the same rule, however written;
  * - attendees: identified by lower-cased e-mail (else id, else name), sorted, RSVP and optional kept;
  *   a room is a room, everyone else a person (whether a provider calls an address external or not);
+ *   a room's RSVP is left out: each system's room answers for itself (a spoke's room may decline what
+ *   Feishu's accepted), so it is no edit of the event; room bookings are tracked apart (RoomBooking);
  * - reminders: sorted, duplicates dropped;
  * - a cancelled event is only its status (its other fields are not shown anywhere);
  * - object keys are sorted before hashing, so key order never matters.
@@ -75,7 +77,8 @@ const line = (s: string | undefined) => (s ?? '').replace(/\s+/g, ' ').trim();
 
 function attendee(a: Attendee) {
   const id = a.email ? a.email.trim().toLowerCase() : (a.id ?? line(a.name));
-  return { kind: a.kind === 'room' ? 'room' : 'person', id, rsvp: a.rsvp, optional: a.optional === true };
+  if (a.kind === 'room') return { kind: 'room', id, optional: a.optional === true };
+  return { kind: 'person', id, rsvp: a.rsvp, optional: a.optional === true };
 }
 
 const WEEKDAYS = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];

@@ -1,4 +1,4 @@
-import type { BridgeError, CanonicalEvent, InstanceKey, Provider } from '../core/index.ts';
+import type { BridgeError, CanonicalEvent, InstanceKey, Provider, Rsvp } from '../core/index.ts';
 
 /** A calendar on some provider: its owner (Feishu open_id, Google user e-mail, Graph mailbox) and id. */
 export interface CalendarRef {
@@ -91,6 +91,47 @@ export interface RoomInfo {
   capacity?: number;
 }
 
+/** One event on a room's own calendar (an occurrence of a series is one entry). */
+export interface RoomEntry {
+  /** The event's id on the room's calendar (an instance id for an occurrence). */
+  id: string;
+  /** Unix seconds; all-day events from 00:00 UTC of their dates. */
+  start: number;
+  end: number;
+  /**
+   * The room's answer: `accepted` or `tentative` hold the room. An event written straight onto the
+   * room's calendar (the room is its organizer) reads as `accepted`.
+   */
+  answer: Rsvp;
+  /** Shown as free: does not hold the room whatever the answer. */
+  free: boolean;
+  summary: string;
+  /** The organizer's address, when the provider says. */
+  organizer?: string;
+  /** The origin tag, when Feisync wrote the event onto the room's calendar itself. */
+  tag?: OriginTag;
+}
+
+/**
+ * Meeting-room bookings on a spoke (optional). A room is addressed by its calendar address (Google
+ * resource e-mail, Exchange room mailbox). Two ways of booking use it: a room attendee on an event
+ * Feisync mirrors (the provider books the room, and the room answers on that event: `answer`), and a
+ * booking event written straight onto the room's calendar with `write(calendar(room), ...)`, after
+ * checking with `agenda` that nothing else holds the room then (the provider does not check writes
+ * onto a room's own calendar).
+ */
+export interface RoomAccess {
+  /** The calendar through which `write` puts booking events onto the room's own calendar. */
+  calendar(room: string): CalendarRef;
+  /** What the room's calendar holds overlapping [from, to) (Unix seconds), series expanded. */
+  agenda(room: string, from: number, to: number): Promise<RoomEntry[]>;
+  /**
+   * The room's answer on an event of `calendar` (as its organizer's copy shows it), or undefined when
+   * the event is gone or does not name the room.
+   */
+  answer(calendar: CalendarRef, eventId: string, room: string): Promise<Rsvp | undefined>;
+}
+
 /** What a provider can hold; the sync core shapes events to it so that fingerprints compare. */
 export interface Capabilities {
   /** Reminders per event (the smallest ones are kept). */
@@ -121,4 +162,6 @@ export interface CalendarConnector {
   listCalendars(owner: string): Promise<CalendarInfo[]>;
   /** Meeting rooms of the directory, where the connector can read them (optional). */
   listRooms?(): Promise<RoomInfo[]>;
+  /** Room bookings, where the connector supports them (optional; see RoomAccess). */
+  readonly rooms?: RoomAccess;
 }

@@ -1,4 +1,4 @@
-import type { Attendee, SyncField } from '../core/index.ts';
+import type { Attendee, CanonicalEvent, SyncField } from '../core/index.ts';
 import type { CalendarRef, Capabilities } from '../ports/index.ts';
 
 export type Spoke = 'google' | 'graph';
@@ -23,7 +23,10 @@ export interface SyncPolicy {
   window: { from: number; to: number };
   /** The pair's spoke: what it can hold, and how Feishu attendees are known there. */
   target?: Capabilities & {
-    /** The attendee as the spoke knows it (mapped user's address, room mailbox), or undefined to leave out. */
-    attendee?: (a: Attendee) => Attendee | undefined;
+    /**
+     * The attendee of `event` as the spoke knows it (mapped user's address, room mailbox), or
+     * undefined to leave it out.
+     */
+    attendee?: (a: Attendee, event: CanonicalEvent) => Attendee | undefined;
   };
 }

@@ -35,7 +35,7 @@ export function project(ev: CanonicalEvent, policy: SyncPolicy): Projection {
   if (!has('visibility')) out.visibility = 'default';
   if (!has('conference')) out.conferenceUrl = undefined;
   const t = policy.target;
-  if (t?.attendee) out.attendees = out.attendees.flatMap((a) => t.attendee!(a) ?? []);
+  if (t?.attendee) out.attendees = out.attendees.flatMap((a) => t.attendee!(a, ev) ?? []);
   if (t?.maxReminders !== undefined)
     out.reminders = [...new Set(out.reminders)].sort((a, b) => a - b).slice(0, t.maxReminders);
   if (t?.visibilities && !t.visibilities.includes(out.visibility)) out.visibility = 'default';

@@ -4,7 +4,7 @@
  * and save the new cursor once everything it covers is written. Pages are processed as they arrive,
  * so memory stays flat in calendar size.
  */
-import { type Attendee, formatKey, type InstanceKey } from '../core/index.ts';
+import { type Attendee, type CanonicalEvent, formatKey, type InstanceKey } from '../core/index.ts';
 import type { CalendarConnector, Link, LinkStore } from '../ports/index.ts';
 import {
   type ApplyContext,
@@ -26,7 +26,7 @@ export interface PullDeps {
   /** Shared by every pull of one run: how many deletes the run may still make. */
   deleteBudget?: { remaining: number };
   /** How Feishu attendees are known on a pair's spoke (mapped users, rooms). */
-  attendeeFor?: (pair: Pair) => ((a: Attendee) => Attendee | undefined) | undefined;
+  attendeeFor?: (pair: Pair) => ((a: Attendee, event: CanonicalEvent) => Attendee | undefined) | undefined;
   /** Called after each page with the events seen so far on this calendar. */
   onProgress?: (p: { calendar: string; events: number }) => void;
 }

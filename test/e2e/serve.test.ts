@@ -216,6 +216,35 @@ describe('feisync serve', () => {
     }
   });
 
+  it('books the room of a third-party room event through its job, and serves the last reconciliation report', async () => {
+    const s = service!;
+    const withRoom = tenant.seeds.feishu.events.find(
+      (e: any) =>
+        !e.recurrence && !e.is_exception && (e.attendees ?? []).some((a: any) => a.type === 'resource'),
+    ) as any;
+    expect(withRoom).toBeDefined();
+    await control(em.feishu, 'room-event', {
+      calendar_id: withRoom.organizer_calendar_id,
+      event_id: withRoom.event_id,
+    });
+    const rows = await until('a room booking recorded', async () => {
+      const r = await s.app.db.prisma.roomBooking.findMany({
+        where: { uid: withRoom.event_id.split('_')[0] },
+      });
+      return r.length > 0 ? r : undefined;
+    });
+    expect(rows.map((r) => r.spoke).sort()).toEqual(['google', 'graph']);
+
+    expect((await fetch(`${s.url}/reports/latest`)).status).toBe(404);
+    await s.boss.send('reconcile', {});
+    const report = await until('a reconciliation report', async () => {
+      const r = await fetch(`${s.url}/reports/latest`);
+      return r.status === 200 ? ((await r.json()) as any) : undefined;
+    });
+    expect(report.rows.length).toBe(6);
+    expect(report.rows.every((r: any) => r.missing === 0 && r.differing === 0)).toBe(true);
+  });
+
   it('moves a pull that keeps failing to the dead-letter queue, shown by status', async () => {
     const s = service!;
     const u = tenant.users[2];

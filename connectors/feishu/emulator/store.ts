@@ -171,6 +171,10 @@ export class Store {
       ...data,
       event_id,
     };
+    // Feishu names the organizer (by open_id, the default user_id_type): the owner of the calendar.
+    const owner = this.users.get(this.calendars.get(calendar_id)?.owner_open_id ?? '');
+    if (!out.event_organizer && owner)
+      out.event_organizer = { user_id: owner.open_id, display_name: owner.name };
     const original = Number(event_id.slice(event_id.lastIndexOf('_') + 1));
     if (original !== 0) {
       out.is_exception = true;

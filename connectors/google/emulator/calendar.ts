@@ -4,6 +4,7 @@ import type { EmRequest } from '../../emulator/index.ts';
 import type { Principal } from './auth.ts';
 import { gfail, notFound } from './errors.ts';
 import { findOccurrence, instanceOf, type Occurrence } from './expand.ts';
+import { reflectRooms } from './rooms.ts';
 import type { Calendar, GoogleState, Json, Stored } from './state.ts';
 
 export interface Ctx {
@@ -50,8 +51,12 @@ export function resolve(cal: Calendar, id: string): Target | undefined {
   return { kind: 'virtual', master, occ, ev: instanceOf(cal, master.ev, occ, master.ev.etag) };
 }
 
-/** Stores a new version of an event: new etag, `updated`, change sequence, and notifies watchers. */
+/**
+ * Stores a new version of an event: new etag, `updated`, change sequence, and notifies watchers.
+ * Rooms among its attendees answer it and get their copies first (rooms.ts).
+ */
 export function save(ctx: Ctx, cal: Calendar, ev: Json): Stored {
+  reflectRooms(ctx.state, cal, ev, cal.events.get(ev.id)?.ev, { store: (rc, copy) => save(ctx, rc, copy) });
   const seq = ctx.state.nextSeq();
   ev.etag = ctx.state.etag(seq);
   ev.updated = ctx.state.nowIso();

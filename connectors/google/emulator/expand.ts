@@ -116,3 +116,26 @@ export function findOccurrence(
   else untilMs = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`) + 1000;
   return occurrences(master, calendarZone, untilMs, 100_000).find((o) => o.id === instanceId);
 }
+
+export interface Span {
+  id: string;
+  start: number;
+  end: number;
+  ev: Json;
+}
+
+/**
+ * The instants an event takes, up to `untilMs`: a single event itself, a live series its instances
+ * (stored exceptions laid over, cancelled ones left out).
+ */
+export function spans(cal: Calendar, ev: Json, untilMs: number, max = 1000): Span[] {
+  if (ev.status === 'cancelled') return [];
+  const zone = cal.timeZone;
+  const evs =
+    ev.recurrence?.length && !ev.recurringEventId
+      ? occurrences(ev, zone, untilMs, max).map((o) => instanceOf(cal, ev, o, ev.etag))
+      : [ev];
+  return evs
+    .filter((e) => e.status !== 'cancelled')
+    .map((e) => ({ id: e.id, start: timeMs(e.start, zone), end: timeMs(e.end, zone), ev: e }));
+}

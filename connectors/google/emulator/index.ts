@@ -6,6 +6,8 @@
  *   `channels/stop`, `users/me/calendarList`.
  * - `POST /batch/calendar/v3`: multipart/mixed, at most 1000 parts, each part counted against quota.
  * - `GET /admin/directory/v1/customer/{customer}/resources/calendars`: rooms (seeded `resources`).
+ *   Each room has a calendar (id = `resourceEmail`) that books, answers and shows the events naming it
+ *   as a `resource: true` attendee (rooms.ts).
  *
  * Quotas are enforced by default on a sliding window: 600 requests/min per user and 10,000/min per
  * project (the service account's e-mail domain). A user overrun answers 403 `userRateLimitExceeded`,

@@ -152,7 +152,8 @@ export function applyBody(ev: StoredEvent, body: any, nowMs: number) {
     if (k === 'attendees') {
       ev.data.attendees = (v as any[]).map((a) => ({
         type: a.type ?? 'required',
-        status: { response: a.type === 'resource' ? 'accepted' : 'none', time: '0001-01-01T00:00:00Z' },
+        // a room mailbox answers for itself (rooms.ts); nobody else has answered yet
+        status: { response: 'none', time: '0001-01-01T00:00:00Z' },
         emailAddress: {
           name: a.emailAddress.name ?? a.emailAddress.address,
           address: a.emailAddress.address,

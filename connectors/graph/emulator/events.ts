@@ -14,6 +14,7 @@ import {
   type User,
 } from './model.ts';
 import { renderOptions } from './query.ts';
+import { reflectRooms } from './rooms.ts';
 
 export type ChangeType = 'created' | 'updated' | 'deleted';
 
@@ -77,6 +78,7 @@ export function createEvent(ctx: EventsContext, req: EmRequest, user: User, cal:
   if (body.transactionId) store.transactions.set(`${user.id}|${body.transactionId}`, { id, atMs: now });
   ev.seq = store.change(ev);
   ctx.notify(user.id, cal.id, id, 'created', ev.data.changeKey);
+  reflectRooms(ctx, user.id, id);
   return { status: 201, body: render(ev, renderOptions(req)), headers: { ETag: etagOf(ev) } };
 }
 
@@ -125,6 +127,7 @@ export function updateEvent(ctx: EventsContext, req: EmRequest, user: User, id: 
   }
   ev.seq = store.change(ev, before);
   ctx.notify(user.id, ev.calendarId, ev.id, 'updated', ev.data.changeKey);
+  reflectRooms(ctx, user.id, ev.seriesMasterId ?? ev.id);
   return { status: 200, body: render(ev, renderOptions(req)), headers: { ETag: etagOf(ev) } };
 }
 
@@ -152,5 +155,6 @@ export function deleteEvent(
     store.change(ev, cloneEvent(ev), [ev.id, ...removed]);
   }
   ctx.notify(user.id, ev.calendarId, ev.id, 'deleted');
+  reflectRooms(ctx, user.id, ev.seriesMasterId ?? ev.id);
   return { status, body: undefined };
 }

@@ -4,7 +4,8 @@
  * Serves `/{tenant}/oauth2/v2.0/token` (client credentials) and `/v1.0/...`: users' calendars,
  * events CRUD (transactionId, If-Match/changeKey, time zones, isAllDay, series, exceptions,
  * extended properties), calendarView, instances, calendarView/delta, `$batch`, subscriptions with
- * change notifications, and `/places/microsoft.graph.room`.
+ * change notifications, and `/places/microsoft.graph.room`. Seeded rooms are mailboxes too, which
+ * book, answer and show the meetings that name them as resource attendees (rooms.ts).
  *
  * Control calls besides the shared ones (reset, seed, state, requests, faults, clock):
  * - `POST /_emulator/limits` `{enabled?, perTenMinutes?, concurrency?, latencyMs?, transactionWindowSeconds?}`
@@ -24,6 +25,7 @@ import { gfail, notFound } from './errors.ts';
 import { render } from './eventio.ts';
 import { createEvent, deleteEvent, type EventsContext, getEvent, updateEvent } from './events.ts';
 import { Store } from './model.ts';
+import { reflectRooms } from './rooms.ts';
 import { seedStore } from './seed.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { calendarView, instances, listCalendars, listEvents, listRooms, renderCalendar } from './views.ts';
@@ -63,7 +65,8 @@ class GraphEmulator {
   }
 
   seed(body: any) {
-    seedStore(this.store, body, this.clock.now());
+    for (const ev of seedStore(this.store, body, this.clock.now()))
+      reflectRooms(this.events, ev.userId, ev.id);
     if (body?.limits) this.setLimits(body.limits);
   }
 

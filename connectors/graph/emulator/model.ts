@@ -103,6 +103,8 @@ export class Store {
   tenants = new Map<string, Tenant>();
   tokens = new Map<string, { tenantId: string; clientId: string; expiresMs: number }>();
   users: User[] = [];
+  /** The mailboxes of seeded rooms (not seeded users, but addressable like them). */
+  roomUsers: User[] = [];
   calendars: Calendar[] = [];
   rooms: Room[] = [];
   events = new Map<string, StoredEvent>();
@@ -111,11 +113,16 @@ export class Store {
   subscriptions = new Map<string, Subscription>();
   changes: Change[] = [];
   seq = 0;
+  /** Room copies: `${organizer item id}|${room user id}` -> the copy's id in the room mailbox. */
+  roomCopies = new Map<string, string>();
+  /** The rooms' answers: `${organizer item id}|${room user id}` -> answer and the times it answered. */
+  roomAnswers = new Map<string, { signature: string; answer: string }>();
 
   reset() {
     this.tenants.clear();
     this.tokens.clear();
     this.users = [];
+    this.roomUsers = [];
     this.calendars = [];
     this.rooms = [];
     this.events.clear();
@@ -123,14 +130,15 @@ export class Store {
     this.subscriptions.clear();
     this.changes = [];
     this.seq = 0;
+    this.roomCopies.clear();
+    this.roomAnswers.clear();
   }
 
   user(idOrName: string): User | undefined {
     const k = decodeURIComponent(idOrName).toLowerCase();
-    return this.users.find(
-      (u) =>
-        u.id.toLowerCase() === k || u.userPrincipalName.toLowerCase() === k || u.mail?.toLowerCase() === k,
-    );
+    const match = (u: User) =>
+      u.id.toLowerCase() === k || u.userPrincipalName.toLowerCase() === k || u.mail?.toLowerCase() === k;
+    return this.users.find(match) ?? this.roomUsers.find(match);
   }
 
   defaultCalendar(userId: string): Calendar {

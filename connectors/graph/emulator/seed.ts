@@ -1,11 +1,13 @@
 /** Seeding in Graph's own JSON shape (EMULATORS.md). */
 import { applyBody, newEventData, resolveTimes, WRITABLE } from './eventio.ts';
 import { newChangeKey, newId, type Store, type StoredEvent } from './model.ts';
+import { addRoomMailboxes } from './rooms.ts';
 
 /** What a seeded event may carry as is: the writable properties, less start/end (converted below). */
 const WRITABLE_SEED = [...WRITABLE].filter((k) => k !== 'start' && k !== 'end');
 
-export function seedStore(store: Store, body: any, nowMs: number) {
+/** Seeds the store; answers the events seeded (their rooms answer them afterwards). */
+export function seedStore(store: Store, body: any, nowMs: number): StoredEvent[] {
   for (const t of body?.tenants ?? []) store.tenants.set(t.tenant_id, { ...t });
   for (const u of body?.users ?? []) {
     store.users = store.users.filter((x) => x.id !== u.id);
@@ -20,10 +22,11 @@ export function seedStore(store: Store, body: any, nowMs: number) {
     store.calendars.push({ ...c, changeKey: c.changeKey ?? newChangeKey() });
   }
   for (const r of body?.rooms ?? []) store.rooms.push({ ...r });
-  for (const e of body?.events ?? []) seedEvent(store, e, nowMs);
+  addRoomMailboxes(store);
+  return (body?.events ?? []).map((e: any) => seedEvent(store, e, nowMs));
 }
 
-function seedEvent(store: Store, e: any, nowMs: number) {
+function seedEvent(store: Store, e: any, nowMs: number): StoredEvent {
   const user = store.user(e.userId);
   if (!user) throw new Error(`seed event for unknown user ${e.userId}`);
   const cal = e.calendarId ? store.calendar(user.id, e.calendarId) : store.defaultCalendar(user.id);
@@ -47,4 +50,5 @@ function seedEvent(store: Store, e: any, nowMs: number) {
   ev.data.type = e.recurrence ? 'seriesMaster' : 'singleInstance';
   store.events.set(id, ev);
   ev.seq = store.change(ev);
+  return ev;
 }

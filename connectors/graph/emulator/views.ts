@@ -46,7 +46,7 @@ export function instances(store: Store, req: EmRequest, user: User, id: string):
 }
 
 export function renderCalendar(store: Store, cal: Calendar) {
-  const owner = store.users.find((u) => u.id === cal.userId);
+  const owner = store.user(cal.userId);
   return {
     id: cal.id,
     name: cal.name,

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "RoomBooking" ADD COLUMN     "mode" TEXT,
+ADD COLUMN     "organizerId" TEXT;
