@@ -369,3 +369,7 @@ function exitCodeFor(e: unknown): number {
 }
 
 await main(process.argv);
+// A finished command exits now: the WebAssembly schema engine that migrated the database at open keeps
+// the event loop alive for about ten seconds after it is freed. Flush what was written first.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((r) => s.write('', r))));
+process.exit();
