@@ -3,12 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compose } from '../../src/app/compose.ts';
-import { writeDemoFiles } from '../../src/app/demo/run.ts';
 import { generateTenant } from '../../src/app/demo/tenant.ts';
-import { control, startEmulators } from '../../src/app/emulators.ts';
 import { runSync } from '../../src/app/sync-run.ts';
-import { loadConfig } from '../../src/config/index.ts';
+import { openWorld } from '../support/world.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'feisync-fields-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,18 +14,8 @@ async function feishuEventGets(fields: string[]): Promise<{ gets: number; lists:
   const tenant = generateTenant({ users: 2, events: 30, now: Math.floor(Date.now() / 1000) });
   tenant.config.sync = { ...tenant.config.sync, fields };
   tenant.config.database = { ...tenant.config.database, data_dir: `./db-${fields.join('-')}` };
-  const em = await startEmulators({ seed: tenant.seeds, unlimited: true });
-  Object.assign(process.env, { FEISHU_URL: em.feishu, GOOGLE_URL: em.google, GRAPH_URL: em.graph });
-  const file = writeDemoFiles(dir, tenant);
-  const app = await compose(loadConfig(file), file, { unthrottled: true });
+  const { em, app } = await openWorld(tenant, dir);
   try {
-    for (const u of tenant.users) {
-      const grant = await control(em.feishu, 'user-token', {
-        app_id: tenant.seeds.feishu.apps[0].app_id,
-        open_id: u.openId,
-      });
-      await app.userTokens.adopt(u.openId, grant);
-    }
     const report = await runSync(app);
     const log = (await (await fetch(`${em.feishu}/_emulator/requests`)).json()) as {
       method: string;

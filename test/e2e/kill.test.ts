@@ -11,10 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compose, policyOf } from '../../src/app/compose.ts';
 import { writeDemoFiles } from '../../src/app/demo/run.ts';
 import { generateTenant } from '../../src/app/demo/tenant.ts';
-import { control, type Emulators, startEmulators } from '../../src/app/emulators.ts';
+import { type Emulators, startEmulators } from '../../src/app/emulators.ts';
 import { resolvePairs } from '../../src/app/pairs.ts';
 import { exact, readParity } from '../../src/app/parity-run.ts';
 import { loadConfig } from '../../src/config/index.ts';
+import { consentAll } from '../support/world.ts';
 
 const bin = join(import.meta.dirname, '../../bin/feisync.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'feisync-kill-'));
@@ -30,13 +31,7 @@ beforeAll(async () => {
   Object.assign(process.env, { FEISHU_URL: em.feishu, GOOGLE_URL: em.google, GRAPH_URL: em.graph });
   const app = await compose(loadConfig(configFile), configFile);
   try {
-    for (const u of tenant.users) {
-      const grant = await control(em.feishu, 'user-token', {
-        app_id: tenant.seeds.feishu.apps[0].app_id,
-        open_id: u.openId,
-      });
-      await app.userTokens.adopt(u.openId, grant);
-    }
+    await consentAll(app, em, tenant);
   } finally {
     await app.close();
   }

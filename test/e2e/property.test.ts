@@ -9,14 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, compose, policyOf } from '../../src/app/compose.ts';
-import { writeDemoFiles } from '../../src/app/demo/run.ts';
+import { type App, policyOf } from '../../src/app/compose.ts';
 import { generateTenant } from '../../src/app/demo/tenant.ts';
-import { control, type Emulators, startEmulators } from '../../src/app/emulators.ts';
+import { control, type Emulators } from '../../src/app/emulators.ts';
 import { resolvePairs } from '../../src/app/pairs.ts';
 import { exact, readParity } from '../../src/app/parity-run.ts';
 import { runSync } from '../../src/app/sync-run.ts';
-import { loadConfig } from '../../src/config/index.ts';
+import { openWorld } from '../support/world.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'feisync-prop-'));
 const now = Math.floor(Date.now() / 1000);
@@ -28,17 +27,7 @@ let app: App;
 const live: { calendar: string; id: string; start: number; weekly: boolean }[] = [];
 
 beforeAll(async () => {
-  em = await startEmulators({ seed: tenant.seeds, unlimited: true });
-  Object.assign(process.env, { FEISHU_URL: em.feishu, GOOGLE_URL: em.google, GRAPH_URL: em.graph });
-  const file = writeDemoFiles(dir, tenant);
-  app = await compose(loadConfig(file), file, { unthrottled: true });
-  for (const u of tenant.users) {
-    const grant = await control(em.feishu, 'user-token', {
-      app_id: tenant.seeds.feishu.apps[0].app_id,
-      open_id: u.openId,
-    });
-    await app.userTokens.adopt(u.openId, grant);
-  }
+  ({ em, app } = await openWorld(tenant, dir));
   await runSync(app);
 });
 afterAll(async () => {

@@ -9,18 +9,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, compose, policyOf } from '../../src/app/compose.ts';
-import { writeDemoFiles } from '../../src/app/demo/run.ts';
+import { type App, policyOf } from '../../src/app/compose.ts';
 import { generateTenant } from '../../src/app/demo/tenant.ts';
-import { control, type Emulators, startEmulators } from '../../src/app/emulators.ts';
+import { control, type Emulators } from '../../src/app/emulators.ts';
 import { resolvePairs } from '../../src/app/pairs.ts';
 import { readParity } from '../../src/app/parity-run.ts';
 import { latestReconcileReport, runReconcile } from '../../src/app/reconcile-run.ts';
 import { runSync } from '../../src/app/sync-run.ts';
-import { loadConfig } from '../../src/config/index.ts';
 import { lastRuns } from '../../src/store/runs.ts';
 import type { Pair } from '../../src/sync/pair.ts';
 import { type Drift, googleDrift, graphDrift } from '../support/drift.ts';
+import { openWorld } from '../support/world.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'feisync-reconcile-'));
 const NOW = Math.floor(Date.now() / 1000);
@@ -32,17 +31,7 @@ let pairs: Pair[];
 let closed = false;
 
 beforeAll(async () => {
-  em = await startEmulators({ seed: tenant.seeds, unlimited: true });
-  Object.assign(process.env, { FEISHU_URL: em.feishu, GOOGLE_URL: em.google, GRAPH_URL: em.graph });
-  configFile = writeDemoFiles(dir, tenant);
-  app = await compose(loadConfig(configFile), configFile, { unthrottled: true });
-  for (const u of tenant.users) {
-    const grant = await control(em.feishu, 'user-token', {
-      app_id: tenant.seeds.feishu.apps[0].app_id,
-      open_id: u.openId,
-    });
-    await app.userTokens.adopt(u.openId, grant);
-  }
+  ({ em, app, configFile } = await openWorld(tenant, dir));
   const sync = await runSync(app);
   expect(sync.totals.failed).toBe(0);
   pairs = (await resolvePairs(app)).pairs;
