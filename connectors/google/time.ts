@@ -3,30 +3,12 @@
  * RFC 3339 with the zone's offset, and the basic UTC forms Google uses in instance ids.
  */
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
+import { getZone } from '../../src/core/recurrence/local-time.ts';
 
 export function isZone(timeZone: unknown): timeZone is string {
   if (typeof timeZone !== 'string' || timeZone === '') return false;
   try {
-    formatter(timeZone);
+    getZone(timeZone);
     return true;
   } catch {
     return false;
@@ -37,9 +19,9 @@ const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 /** Wall time `YYYY-MM-DDTHH:mm:ss` of an instant (ms) in a zone. */
 export function toLocal(ms: number, timeZone: string): string {
-  const p: Record<string, string> = {};
-  for (const part of formatter(timeZone).formatToParts(new Date(ms))) p[part.type] = part.value;
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
+  // the core's zone offsets, memoized per zone, instead of formatting every instant with Intl
+  const wall = getZone(timeZone).toLocal(Math.floor(ms / 1000));
+  return new Date(wall * 1000).toISOString().slice(0, 19);
 }
 
 const localAsUtc = (local: string) => {

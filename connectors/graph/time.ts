@@ -2,34 +2,13 @@
  * Local wall-clock time <-> instants in an IANA zone, and Graph's zone names (Windows or IANA).
  * Shared by the mapper and the emulator. Zone-name mapping comes from the conversion library.
  */
+import { getZone } from '../../src/core/recurrence/local-time.ts';
 import { toIanaZone, toWindowsZone } from '../../src/core/zones.ts';
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
 /** Wall-clock fields of an instant in a zone, as a UTC-based millisecond count. */
+/** Wall-clock time (as if UTC, whole seconds) of an instant; the core's memoized zone offsets. */
 function wallMs(ms: number, zone: string): number {
-  const p: Record<string, number> = {};
-  for (const part of formatter(zone).formatToParts(new Date(ms))) {
-    if (part.type !== 'literal') p[part.type] = Number(part.value);
-  }
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  return getZone(zone).toLocal(Math.floor(ms / 1000)) * 1000;
 }
 
 export const offsetMs = (ms: number, zone: string): number => wallMs(ms, zone) - Math.floor(ms / 1000) * 1000;
