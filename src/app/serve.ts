@@ -106,7 +106,9 @@ export async function startService(
     await boss.work(
       'calendars',
       poll,
-      timed('calendars', async () => void (await worker.refresh())),
+      timed('calendars', async (job: Job<{ users?: string[]; consent?: boolean }>) => {
+        await worker.refresh(job.data.consent ? job.data.users : []);
+      }),
     );
     await boss.work<RoomHint>(
       'room',
@@ -131,6 +133,7 @@ export async function startService(
     const onHint = async (hint: FeishuHint) => {
       const receivedAt = Date.now();
       if (hint.type === 'pull-calendar') {
+        worker.changed(hint.calendarId, receivedAt);
         await sendPull(boss, hint.calendarId, { receivedAt });
         // wake the pull workers now rather than at their next poll
         for (const id of pullWorkers) boss.notifyWorker(id);
@@ -171,7 +174,11 @@ export async function startService(
         onHint,
         onConsent: async (openId) => {
           log.info({ openId }, 'consent stored');
-          await boss.send('calendars', { users: [openId] }, { singletonKey: 'calendars' });
+          await boss.send(
+            'calendars',
+            { users: [openId], consent: true },
+            { singletonKey: `consent:${openId}` },
+          );
         },
         notReady: async () => {
           try {

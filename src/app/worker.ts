@@ -35,7 +35,9 @@ export interface Worker {
   /** Pairs as last resolved. */
   resolution(): Resolution | undefined;
   /** Re-resolve users and pairs, subscribe what is new, queue a pull of every calendar. */
-  refresh(): Promise<Resolution>;
+  refresh(reconsented?: string[]): Promise<Resolution>;
+  /** A change event for the calendar arrived (ms): its pull, whichever job runs it, reports the latency. */
+  changed(calendarId: string, receivedAt: number): void;
   pull(job: Job<PullJob>): Promise<void>;
   /** One meeting-room event; the events of one meeting are handled one at a time. */
   room(job: Job<RoomHint>): Promise<void>;
@@ -49,6 +51,8 @@ export function createWorker(ctx: WorkerContext): Worker {
   let current: Resolution | undefined;
   let byCalendar = new Map<string, Pair[]>();
   const subscribed = new Set<string>();
+  /** Oldest change event not yet pulled, per calendar (a queued pull absorbs later sends). */
+  const waiting = new Map<string, number>();
 
   async function subscribe(pairs: Pair[]) {
     for (const p of pairs) {
@@ -69,7 +73,11 @@ export function createWorker(ctx: WorkerContext): Worker {
   return {
     resolution: () => current,
 
-    async refresh() {
+    async refresh(reconsented = []) {
+      // a user who consented again (tokens lapsed, or revoked) is subscribed again with the new token
+      for (const key of [...subscribed]) {
+        if (reconsented.some((openId) => key.includes(`|${openId}`))) subscribed.delete(key);
+      }
       const r = await resolvePairs(app);
       current = r;
       byCalendar = new Map();
@@ -81,8 +89,12 @@ export function createWorker(ctx: WorkerContext): Worker {
       return r;
     },
 
+    changed(calendarId, receivedAt) {
+      if (!waiting.has(calendarId)) waiting.set(calendarId, receivedAt);
+    },
+
     async pull(job) {
-      const { calendarId, receivedAt } = job.data;
+      const { calendarId } = job.data;
       const group = byCalendar.get(calendarId);
       if (!group) {
         metrics.jobs.inc({ queue: 'pull', outcome: 'unmapped' });
@@ -90,10 +102,13 @@ export function createWorker(ctx: WorkerContext): Worker {
       }
       const release = await app.db.locks.tryLock(`pull:${calendarId}`);
       if (!release) {
-        await sendPull(boss, calendarId, { receivedAt }, 2);
+        await sendPull(boss, calendarId, { receivedAt: job.data.receivedAt }, 2);
         metrics.jobs.inc({ queue: 'pull', outcome: 'deferred' });
         return;
       }
+      // changes that arrive from here on are listed by the next pull
+      const receivedAt = Math.min(job.data.receivedAt ?? Infinity, waiting.get(calendarId) ?? Infinity);
+      waiting.delete(calendarId);
       const runId = await startRun(app.db.prisma, 'pull');
       let finished = false;
       try {
@@ -115,7 +130,7 @@ export function createWorker(ctx: WorkerContext): Worker {
           report: { calendar: calendarId, held, failures: failures.slice(0, 20) },
         });
         finished = true;
-        if (receivedAt) metrics.syncLatency.observe((Date.now() - receivedAt) / 1000);
+        if (receivedAt < Infinity) metrics.syncLatency.observe((Date.now() - receivedAt) / 1000);
         // the cursor stayed where it was: a retry (with backoff) redoes what failed
         if (failures.length) {
           throw new Error(`${failures.length} writes failed on ${calendarId}: ${failures[0].error}`);

@@ -122,6 +122,16 @@ describe('feisync serve', () => {
     const status = await readStatus(s.app.db.prisma, { bossSchema: s.app.db.bossSchema });
     expect(status.pairs).toHaveLength(6);
     expect(status.users.consented).toHaveLength(3);
+
+    // consenting again (after tokens lapsed or were revoked) subscribes again with the new token
+    const subscriptions = async () =>
+      (
+        (await (await fetch(`${em.feishu}/_emulator/requests`)).json()) as { method: string; path: string }[]
+      ).filter((r) => r.method === 'POST' && r.path.endsWith('/subscription')).length;
+    const before = await subscriptions();
+    await control(em.feishu, 'login', { open_id: tenant.users[0].openId });
+    expect((await fetch(`${s.url}/oauth/feishu/start?user=${tenant.users[0].feishuEmail}`)).status).toBe(200);
+    await until('the calendars subscribed again', async () => (await subscriptions()) >= before + 2);
   });
 
   it('applies a change event delivered to the webhook on both spokes, and a duplicate delivery once', async () => {

@@ -60,6 +60,9 @@ function busy(state: GoogleState, cal: Calendar, room: Calendar, ev: Json): bool
   for (const s of room.events.values()) {
     const other = s.ev;
     if (other.recurringEventId || other.id === series) continue;
+    // only a series can reach into the window from before it; a single event must overlap it
+    if (timeMs(other.start, room.timeZone) >= to) continue;
+    if (!other.recurrence?.length && timeMs(other.end, room.timeZone) <= from) continue;
     for (const o of expand(room, other, to)) {
       if (o.id === ev.id || o.end <= from || !holds(o.ev, room.id)) continue;
       if (mine.some((m) => m.start < o.end && o.start < m.end)) return true;

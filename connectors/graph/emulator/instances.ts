@@ -35,7 +35,12 @@ export function virtualOccurrence(master: StoredEvent, originalStartMs: number):
 }
 
 export function exceptionsOf(store: Store, masterId: string): StoredEvent[] {
-  return [...store.events.values()].filter((e) => e.seriesMasterId === masterId);
+  const master = store.events.get(masterId);
+  if (!master) return [];
+  // exceptions live in their master's calendar
+  return [...store.events.inCalendar(master.userId, master.calendarId)].filter(
+    (e) => e.seriesMasterId === masterId,
+  );
 }
 
 /** Occurrences and exceptions of one series overlapping [fromMs, toMs), cancelled ones left out. */
@@ -67,8 +72,7 @@ export function viewInstances(
   toMs: number,
 ): StoredEvent[] {
   const out: StoredEvent[] = [];
-  for (const e of store.events.values()) {
-    if (e.userId !== userId || e.calendarId !== calendarId) continue;
+  for (const e of store.events.inCalendar(userId, calendarId)) {
     if (e.data.type === 'singleInstance' && overlaps(e, fromMs, toMs)) out.push(e);
     else if (e.data.type === 'seriesMaster') out.push(...seriesInstances(store, e, fromMs, toMs));
   }

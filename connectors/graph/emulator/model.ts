@@ -99,6 +99,44 @@ export function propKey(id: string): string {
   return `${m[1].toLowerCase()} {${m[2].toLowerCase()}} ${m[3].toLowerCase()} ${tail}`;
 }
 
+/** The events, also indexed by mailbox and calendar (a calendar view need not scan the tenant). */
+export class EventMap extends Map<string, StoredEvent> {
+  private readonly byCalendar = new Map<string, Map<string, StoredEvent>>();
+
+  private slot(userId: string, calendarId: string) {
+    const k = `${userId}|${calendarId}`;
+    let m = this.byCalendar.get(k);
+    if (!m) {
+      m = new Map();
+      this.byCalendar.set(k, m);
+    }
+    return m;
+  }
+
+  override set(id: string, ev: StoredEvent): this {
+    const old = super.get(id);
+    if (old) this.byCalendar.get(`${old.userId}|${old.calendarId}`)?.delete(id);
+    this.slot(ev.userId, ev.calendarId).set(id, ev);
+    return super.set(id, ev);
+  }
+
+  override delete(id: string): boolean {
+    const old = super.get(id);
+    if (old) this.byCalendar.get(`${old.userId}|${old.calendarId}`)?.delete(id);
+    return super.delete(id);
+  }
+
+  override clear(): void {
+    this.byCalendar.clear();
+    super.clear();
+  }
+
+  /** The stored events of one calendar. */
+  inCalendar(userId: string, calendarId: string): Iterable<StoredEvent> {
+    return this.byCalendar.get(`${userId}|${calendarId}`)?.values() ?? [];
+  }
+}
+
 export class Store {
   tenants = new Map<string, Tenant>();
   tokens = new Map<string, { tenantId: string; clientId: string; expiresMs: number }>();
@@ -107,7 +145,7 @@ export class Store {
   roomUsers: User[] = [];
   calendars: Calendar[] = [];
   rooms: Room[] = [];
-  events = new Map<string, StoredEvent>();
+  events = new EventMap();
   /** transactionId (per user) -> event id and creation time. */
   transactions = new Map<string, { id: string; atMs: number }>();
   subscriptions = new Map<string, Subscription>();

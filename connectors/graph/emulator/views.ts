@@ -11,8 +11,7 @@ const ctxUrl = (req: EmRequest, what: string) => `${baseUrl(req)}/v1.0/$metadata
 export function listEvents(store: Store, req: EmRequest, user: User, cal: Calendar): EmResponse {
   const filter = propertyFilter(req);
   const opts = renderOptions(req);
-  const items = [...store.events.values()]
-    .filter((e) => e.userId === user.id && e.calendarId === cal.id)
+  const items = [...store.events.inCalendar(user.id, cal.id)]
     .filter((e) => e.data.type === 'singleInstance' || e.data.type === 'seriesMaster')
     .filter((e) => !filter || e.props.get(filter.key)?.value.toLowerCase() === filter.value.toLowerCase())
     .sort((a, b) => a.createdMs - b.createdMs || a.id.localeCompare(b.id));

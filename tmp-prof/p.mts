@@ -1,0 +1,14 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateTenant } from '/work/main/src/app/demo/tenant.ts';
+import { runSync } from '/work/main/src/app/sync-run.ts';
+import { openWorld } from '/work/main/test/support/world.ts';
+const tenant = generateTenant({ users: 10, events: 6000, now: Math.floor(Date.now() / 1000) });
+const { em, app } = await openWorld(tenant, mkdtempSync(join(tmpdir(), 'prof-')));
+const t = performance.now();
+const r = await runSync(app);
+console.log('events', r.events, 'seconds', ((performance.now() - t) / 1000).toFixed(1), 'failed', r.totals.failed);
+await app.close();
+await em.close();
+process.exit(0);
