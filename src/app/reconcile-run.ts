@@ -10,6 +10,7 @@ import { type PairReconcile, reconcile } from '../sync/reconcile.ts';
 import { type App, policyOf } from './compose.ts';
 import { type Resolution, resolvePairs } from './pairs.ts';
 import type { SyncOptions } from './sync-run.ts';
+import { formatTable } from './table.ts';
 
 /** Room bookings of a pair, from the rooms work (absent: 0). */
 export type RoomCounter = (pair: Pair) => Promise<{ roomsBooked: number; roomsConflict: number }>;
@@ -243,11 +244,7 @@ export function formatReconcileReport(r: ReconcileReport): string {
     ...r.rows.map((x) => line(x.user, x.calendar, x.spoke, x)),
     line('total', '', '', r.totals),
   ];
-  const widths = head.map((_, i) => Math.max(...rows.map((x) => x[i].length)));
-  const lines = rows.map((x) =>
-    x.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '),
-  );
-  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const lines = formatTable(rows, 3);
   const notes = [
     ...r.problems.map((p) => `! ${p.user}: ${p.problem}`),
     ...r.rows.filter((x) => x.held).map((x) => `! ${x.user} -> ${x.spoke}: ${x.held}`),

@@ -8,6 +8,7 @@ import type { Pair, Spoke } from '../sync/pair.ts';
 import { type PairResult, pullCalendar } from '../sync/pull.ts';
 import { type App, policyOf } from './compose.ts';
 import { type Resolution, resolvePairs } from './pairs.ts';
+import { formatTable } from './table.ts';
 
 export interface SyncOptions {
   user?: string;
@@ -140,11 +141,7 @@ export function formatSyncReport(r: SyncReport): string {
     ...[c.created, c.updated, c.deleted, c.unchanged, c.skipped, c.failed].map(String),
   ];
   const rows = [head, ...r.pairs.map((p) => row(p.user, p.spoke, p.counts)), row('total', '', r.totals)];
-  const widths = head.map((_, i) => Math.max(...rows.map((x) => x[i].length)));
-  const lines = rows.map((x) =>
-    x.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '),
-  );
-  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const lines = formatTable(rows, 2);
   const notes = [
     ...r.problems.map((p) => `! ${p.user}: ${p.problem}`),
     ...r.pairs.filter((p) => p.held).map((p) => `! ${p.user} -> ${p.spoke}: ${p.held}`),
