@@ -1,4 +1,5 @@
 import type { BridgeError, CanonicalEvent, InstanceKey, Provider, Rsvp } from '../core/index.ts';
+import type { ChangeFeed } from './feed.ts';
 
 /** A calendar on some provider: its owner (Feishu open_id, Google user e-mail, Graph mailbox) and id. */
 export interface CalendarRef {
@@ -164,4 +165,6 @@ export interface CalendarConnector {
   listRooms?(): Promise<RoomInfo[]>;
   /** Room bookings, where the connector supports them (optional; see RoomAccess). */
   readonly rooms?: RoomAccess;
+  /** Push notifications of changes (spokes on two-way pairs; see ChangeFeed). */
+  readonly feed?: ChangeFeed;
 }

@@ -1,2 +1,3 @@
 export * from './connector.ts';
+export * from './feed.ts';
 export * from './store.ts';
