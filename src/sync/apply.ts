@@ -121,6 +121,8 @@ function linkAfter(
       lastError: null,
       lastSyncedAt: new Date(),
     };
+    // two-way pairs keep what both sides now agree on: the base of the next three-way merge
+    if (ctx.pair.direction === 'two-way') row.base = JSON.stringify(a.event);
   } else {
     fail(ctx, a.key, r.error);
     row = { ...(previous ?? emptyLink(ctx.pair.id, a.key)), lastError: describeError(r.error) };
