@@ -1,0 +1,106 @@
+/**
+ * The world of the two-way tests: a small generated tenant on the three emulators with both spokes
+ * two-way, and helpers that read each side through its own API and count the writes the emulators saw.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { App } from '../../src/app/compose.ts';
+import { generateTenant, type Tenant } from '../../src/app/demo/tenant.ts';
+import type { Emulators } from '../../src/app/emulators.ts';
+import { resolvePairs } from '../../src/app/pairs.ts';
+import type { CanonicalEvent } from '../../src/core/index.ts';
+import type { RemoteEvent } from '../../src/ports/index.ts';
+import type { Pair } from '../../src/sync/pair.ts';
+import { openWorld } from '../support/world.ts';
+
+export const NOW = Math.floor(Date.now() / 1000);
+
+export interface TwoWayWorld {
+  dir: string;
+  tenant: Tenant;
+  em: Emulators;
+  app: App;
+  configFile: string;
+}
+
+export async function openTwoWay(
+  conflicts: 'feishu-wins' | 'spoke-wins' | 'newest-wins' | 'report' = 'feishu-wins',
+  options: { users?: number; events?: number; seed?: number } = {},
+): Promise<TwoWayWorld> {
+  const dir = mkdtempSync(join(tmpdir(), 'feisync-twoway-'));
+  const tenant = generateTenant({
+    users: options.users ?? 2,
+    events: options.events ?? 30,
+    now: NOW,
+    seed: options.seed,
+  });
+  const config = tenant.config as any;
+  config.sync.direction = { google: 'two-way', exchange: 'two-way' };
+  config.sync.conflicts = conflicts;
+  const { em, app, configFile } = await openWorld(tenant, dir);
+  return { dir, tenant, em, app, configFile };
+}
+
+export async function pairsOf(
+  w: TwoWayWorld,
+  user = w.tenant.users[0],
+): Promise<Record<'google' | 'graph', Pair>> {
+  const { pairs } = await resolvePairs(w.app);
+  const mine = pairs.filter((p) => p.feishu.owner === user.openId);
+  return {
+    google: mine.find((p) => p.spoke === 'google')!,
+    graph: mine.find((p) => p.spoke === 'graph')!,
+  };
+}
+
+/** Every event of a pair's spoke calendar, read through the spoke's SDK (full listing). */
+export async function spokeEvents(w: TwoWayWorld, pair: Pair): Promise<RemoteEvent[]> {
+  const out: RemoteEvent[] = [];
+  for await (const page of w.app.spokes[pair.spoke]!.listChanges(pair.target, null))
+    out.push(...page.upserts);
+  return out;
+}
+
+/** The copy a pair holds of a Feishu instance key, found by origin tag. */
+export async function copyOf(w: TwoWayWorld, pair: Pair, key: string): Promise<RemoteEvent | undefined> {
+  return (await spokeEvents(w, pair)).find((r) => r.tag?.pair === pair.id && r.tag.key === key);
+}
+
+/** Feishu's event, read as its owner through the Lark SDK. */
+export async function feishuEvent(w: TwoWayWorld, pair: Pair, eventId: string) {
+  const got = await w.app.feishu.getEvent(pair.feishu, eventId);
+  return got === 'deleted' ? undefined : (got as CanonicalEvent | undefined);
+}
+
+/** Request-log positions of the three emulators, to count what happened after. */
+export async function marks(w: TwoWayWorld): Promise<Record<'feishu' | 'google' | 'graph', number>> {
+  const last = async (url: string) => {
+    const log = (await (await fetch(`${url}/_emulator/requests?since=0`)).json()) as { seq: number }[];
+    return log.length ? log[log.length - 1].seq : 0;
+  };
+  return { feishu: await last(w.em.feishu), google: await last(w.em.google), graph: await last(w.em.graph) };
+}
+
+/** Writes (anything but GET and token/batch-read calls) each emulator logged since `since`. */
+export async function writesSince(w: TwoWayWorld, since: Record<'feishu' | 'google' | 'graph', number>) {
+  const out: Record<string, string[]> = {};
+  for (const side of ['feishu', 'google', 'graph'] as const) {
+    const url = w.em[side];
+    const log = (await (await fetch(`${url}/_emulator/requests?since=${since[side]}`)).json()) as {
+      method: string;
+      path: string;
+    }[];
+    // Graph reads series masters through $batch: its writes are checked on the stored versions instead
+    out[side] = log
+      .filter((r) => r.method !== 'GET' && !/token|\$batch|batch_get_id|freebusy|\/_emulator\//.test(r.path))
+      .map((r) => `${r.method} ${r.path}`);
+  }
+  return out;
+}
+
+/** Graph events' change keys (a write changes one). */
+export async function graphVersions(w: TwoWayWorld): Promise<string[]> {
+  const state = (await (await fetch(`${w.em.graph}/_emulator/state`)).json()) as any;
+  return state.events.map((e: any) => `${e.id}|${e.changeKey}`).sort();
+}

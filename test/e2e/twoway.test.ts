@@ -1,0 +1,160 @@
+/**
+ * Two-way pairs through `feisync sync` (the polling path): spoke changes made through Google's and
+ * Graph's own APIs reach Feishu and the other spoke; echoes are dropped; a quiet run writes nothing.
+ */
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSync } from '../../src/app/sync-run.ts';
+import { formatKey } from '../../src/core/index.ts';
+import type { Pair } from '../../src/sync/pair.ts';
+import { googleDrift, graphDrift } from '../support/drift.ts';
+import {
+  copyOf,
+  feishuEvent,
+  graphVersions,
+  marks,
+  NOW,
+  openTwoWay,
+  pairsOf,
+  spokeEvents,
+  type TwoWayWorld,
+  writesSince,
+} from './twoway-world.ts';
+
+let w: TwoWayWorld;
+let pairs: Record<'google' | 'graph', Pair>;
+
+beforeAll(async () => {
+  w = await openTwoWay('feishu-wins');
+  const first = await runSync(w.app);
+  expect(first.totals.failed).toBe(0);
+  expect(first.ok).toBe(true);
+  pairs = await pairsOf(w);
+}, 120_000);
+afterAll(async () => {
+  await w?.app.close();
+  await w?.em.close();
+  if (w) rmSync(w.dir, { recursive: true, force: true });
+});
+
+const user = () => w.tenant.users[0];
+const gDrift = () => googleDrift(w.em.google, user().googleEmail);
+const mDrift = () => graphDrift(w.em.graph, w.tenant.seeds.graph.tenants[0], user().exchangeEmail);
+
+/** A single (not recurring) event copy of the user's on Google, within the window. */
+async function someSingle(pair: Pair, skip = 0) {
+  const all = await spokeEvents(w, pair);
+  return all.filter(
+    (r) =>
+      r.tag?.pair === pair.id &&
+      r.event.key.originalTime === 0 &&
+      r.event.recurrence.length === 0 &&
+      r.event.status !== 'cancelled' &&
+      r.event.visibility !== 'private' &&
+      'timestamp' in r.event.start &&
+      r.event.start.timestamp > NOW,
+  )[skip];
+}
+
+async function quiet() {
+  const before = await marks(w);
+  const versions = await graphVersions(w);
+  const r = await runSync(w.app);
+  expect(r.ok).toBe(true);
+  expect(await writesSince(w, before)).toEqual({ feishu: [], google: [], graph: [] });
+  expect(await graphVersions(w)).toEqual(versions);
+  return r;
+}
+
+describe('two-way sync through feisync sync', () => {
+  it('after the initial sync, a second run is quiet (our own copies are echoes)', async () => {
+    const r = await quiet();
+    // both users, both spokes: every spoke calendar read, nothing found to bring to Feishu
+    expect(r.reverse).toHaveLength(4);
+    for (const x of r.reverse) expect(x.counts).toMatchObject({ toFeishu: 0, toSpoke: 0, failed: 0 });
+  });
+
+  it('a Google edit reaches Feishu and Exchange, then all is quiet', async () => {
+    const copy = (await someSingle(pairs.google))!;
+    expect(copy).toBeDefined();
+    const key = copy.tag!.key;
+    await gDrift().edit(copy.ref.id, 'Edited in Google');
+    const r = await runSync(w.app);
+    expect(r.ok).toBe(true);
+    expect((await feishuEvent(w, pairs.google, key))?.summary).toBe('Edited in Google');
+    expect((await copyOf(w, pairs.graph, key))?.event.summary).toBe('Edited in Google');
+    await quiet();
+  });
+
+  it('an Outlook create reaches Feishu and Google; the original gets the origin tag', async () => {
+    const id = await mDrift().insert('Created in Outlook', NOW + 5 * 86_400);
+    const r = await runSync(w.app);
+    expect(r.ok).toBe(true);
+    const original = (await spokeEvents(w, pairs.graph)).find((e) => e.ref.id === id)!;
+    expect(original.tag?.pair).toBe(pairs.graph.id);
+    const key = original.tag!.key;
+    const inFeishu = await feishuEvent(w, pairs.graph, key);
+    expect(inFeishu?.summary).toBe('Created in Outlook');
+    expect((await copyOf(w, pairs.google, key))?.event.summary).toBe('Created in Outlook');
+    // exactly one copy on Google, and nothing new on Exchange
+    const google = (await spokeEvents(w, pairs.google)).filter(
+      (e) => e.event.summary === 'Created in Outlook',
+    );
+    expect(google).toHaveLength(1);
+    const graph = (await spokeEvents(w, pairs.graph)).filter((e) => e.event.summary === 'Created in Outlook');
+    expect(graph).toHaveLength(1);
+    await quiet();
+  });
+
+  it('a copy deleted on Exchange deletes the Feishu event the user organizes, and the Google copy', async () => {
+    const copy = (await someSingle(pairs.graph, 2))!;
+    const key = copy.tag!.key;
+    expect(await feishuEvent(w, pairs.graph, key)).toBeDefined();
+    await mDrift().remove(copy.ref.id);
+    const r = await runSync(w.app);
+    expect(r.ok).toBe(true);
+    expect(await feishuEvent(w, pairs.graph, key)).toBeUndefined();
+    expect(await copyOf(w, pairs.google, key)).toBeUndefined();
+    await quiet();
+  });
+
+  it('an occurrence moved on Google becomes that Feishu occurrence and moves on Exchange', async () => {
+    const all = await spokeEvents(w, pairs.google);
+    const master = all.find(
+      (r) =>
+        r.tag?.pair === pairs.google.id &&
+        r.event.recurrence.some((l) => l.includes('FREQ=DAILY') || l.includes('FREQ=WEEKLY')) &&
+        'timestamp' in r.event.start,
+    );
+    expect(master).toBeDefined();
+    const { calendarFor } = await import('../../connectors/google/emulator/testkit.ts');
+    const api = calendarFor(w.em.google, user().googleEmail);
+    const inst = await api.events.instances({
+      calendarId: user().googleEmail,
+      eventId: master!.ref.id,
+      timeMin: new Date((NOW + 86_400) * 1000).toISOString(),
+      maxResults: 5,
+    });
+    const occ = inst.data.items!.find((i) => i.status !== 'cancelled')!;
+    const start = Date.parse(occ.start!.dateTime!) / 1000;
+    const moved = start + 2 * 3600;
+    const length = Date.parse(occ.end!.dateTime!) / 1000 - start;
+    await api.events.patch({
+      calendarId: user().googleEmail,
+      eventId: occ.id!,
+      requestBody: {
+        start: { dateTime: new Date(moved * 1000).toISOString(), timeZone: 'UTC' },
+        end: { dateTime: new Date((moved + length) * 1000).toISOString(), timeZone: 'UTC' },
+      },
+    });
+    const r = await runSync(w.app);
+    expect(r.ok).toBe(true);
+    const originalTime = Math.floor(Date.parse(occ.originalStartTime!.dateTime!) / 1000);
+    const key = formatKey({ uid: master!.event.key.uid, originalTime });
+    const f = await feishuEvent(w, pairs.google, key);
+    expect(f && 'timestamp' in f.start ? f.start.timestamp : undefined).toBe(moved);
+    const g = await copyOf(w, pairs.graph, key);
+    expect(g && 'timestamp' in g.event.start ? g.event.start.timestamp : undefined).toBe(moved);
+    await quiet();
+  });
+});
