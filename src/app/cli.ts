@@ -15,6 +15,7 @@ import {
 import { openDatabase } from '../store/db.ts';
 import { migrationStatus } from '../store/migrate.ts';
 import { compose, composeSpokes } from './compose.ts';
+import { formatConflicts, type Keep, listConflicts, resolveConflict } from './conflicts.ts';
 import { runDemo } from './demo/run.ts';
 import { startEmulators } from './emulators.ts';
 import { EXIT, UsageError } from './exit.ts';
@@ -201,6 +202,52 @@ program
         print(formatReconcileReport(report));
       }
       if (!report.ok) process.exitCode = EXIT.failed;
+    } finally {
+      await app.close();
+    }
+  });
+
+const conflicts = program
+  .command('conflicts')
+  .description(
+    'two-way conflicts held by sync.conflicts: report (the same field changed in Feishu and on a spoke)',
+  )
+  .addOption(configOption())
+  .addOption(jsonOption())
+  .action(async (opts: { config?: string; json?: boolean }) => {
+    const database = await openDatabase({ ...databaseTarget(opts), migrate: true });
+    try {
+      const list = await listConflicts(database.prisma);
+      print(opts.json ? JSON.stringify(list) : formatConflicts(list));
+    } finally {
+      await database.close();
+    }
+  });
+conflicts
+  .command('resolve <id>')
+  .description(
+    'settle one conflict: the kept side wins the fields changed on both sides; both sides are written',
+  )
+  .addOption(configOption())
+  .addOption(
+    new Option('--keep <side>', 'the side whose values win')
+      .choices(['feishu', 'google', 'exchange'])
+      .makeOptionMandatory(),
+  )
+  .addOption(jsonOption())
+  .action(async (id: string, opts: { config?: string; keep: Keep; json?: boolean }) => {
+    const path = resolveConfigPath(opts.config);
+    const app = await compose(loadConfig(path), path);
+    try {
+      const r = await resolveConflict(app, positive(id, 'ID'), opts.keep);
+      print(
+        opts.json
+          ? JSON.stringify(r)
+          : r.ok
+            ? `conflict #${r.id} resolved: kept ${r.keep}${r.error ? ` (${r.error})` : ''}`
+            : `conflict #${r.id} not resolved: ${r.error}`,
+      );
+      if (!r.ok) process.exitCode = EXIT.failed;
     } finally {
       await app.close();
     }

@@ -48,26 +48,9 @@ export async function pullSpoke(
   options: ReverseOptions = {},
 ): Promise<ReverseResult[]> {
   const home = group[0];
-  const spoke = deps.spokes[home.spoke];
-  if (!spoke) throw new Error(`no connector for spoke ${home.spoke}`);
+  const spoke = deps.spokes[home.spoke]!;
   const runs = new Map<string, ReverseRun>();
-  for (const pair of group) {
-    runs.set(pair.id, {
-      pair,
-      deps,
-      spoke,
-      policy: {
-        ...deps.policy,
-        target: { ...spoke.capabilities, attendee: deps.attendeeFor?.(pair) },
-      },
-      counts: zeroReverse(),
-      fanout: zeroCounts(),
-      failures: [],
-      refusals: [],
-      dryRun: options.dryRun === true,
-      plan: [],
-    });
-  }
+  for (const pair of group) runs.set(pair.id, newRun(pair, deps, options.dryRun === true));
   let cursor = options.full ? null : await deps.store.cursor(home.id, 'spoke');
   let full = cursor === null;
   let next: string | undefined;
@@ -114,6 +97,24 @@ export async function pullSpoke(
     cursorSaved: advance,
     ...(error ? { error } : {}),
   }));
+}
+
+/** The state of one pair's reverse work (also for settling a conflict outside a pull). */
+export function newRun(pair: Pair, deps: ReverseDeps, dryRun = false): ReverseRun {
+  const spoke = deps.spokes[pair.spoke];
+  if (!spoke) throw new Error(`no connector for spoke ${pair.spoke}`);
+  return {
+    pair,
+    deps,
+    spoke,
+    policy: { ...deps.policy, target: { ...spoke.capabilities, attendee: deps.attendeeFor?.(pair) } },
+    counts: zeroReverse(),
+    fanout: zeroCounts(),
+    failures: [],
+    refusals: [],
+    dryRun,
+    plan: [],
+  };
 }
 
 async function handlePage(

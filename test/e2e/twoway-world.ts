@@ -104,3 +104,28 @@ export async function graphVersions(w: TwoWayWorld): Promise<string[]> {
   const state = (await (await fetch(`${w.em.graph}/_emulator/state`)).json()) as any;
   return state.events.map((e: any) => `${e.id}|${e.changeKey}`).sort();
 }
+
+/** An edit made in Feishu by the event's owner (their user token, through the Lark SDK). */
+export async function feishuEdit(w: TwoWayWorld, pair: Pair, key: string, change: Partial<CanonicalEvent>) {
+  const now = await feishuEvent(w, pair, key);
+  if (!now) throw new Error(`no Feishu event ${key}`);
+  const [r] = await w.app.feishu.write(pair.feishu, [
+    { op: 'update', ref: { id: key }, event: { ...now, ...change }, tag: { pair: 'test', key } },
+  ]);
+  if (!r.ok) throw r.error;
+}
+
+/** A single, non-private, timed future event copy of the pair (the n-th). */
+export async function someSingle(w: TwoWayWorld, pair: Pair, n = 0): Promise<RemoteEvent | undefined> {
+  const all = await spokeEvents(w, pair);
+  return all.filter(
+    (r) =>
+      r.tag?.pair === pair.id &&
+      r.event.key.originalTime === 0 &&
+      r.event.recurrence.length === 0 &&
+      r.event.status !== 'cancelled' &&
+      r.event.visibility !== 'private' &&
+      'timestamp' in r.event.start &&
+      r.event.start.timestamp > NOW,
+  )[n];
+}

@@ -16,6 +16,7 @@ import {
   NOW,
   openTwoWay,
   pairsOf,
+  someSingle,
   spokeEvents,
   type TwoWayWorld,
   writesSince,
@@ -41,21 +42,6 @@ const user = () => w.tenant.users[0];
 const gDrift = () => googleDrift(w.em.google, user().googleEmail);
 const mDrift = () => graphDrift(w.em.graph, w.tenant.seeds.graph.tenants[0], user().exchangeEmail);
 
-/** A single (not recurring) event copy of the user's on Google, within the window. */
-async function someSingle(pair: Pair, skip = 0) {
-  const all = await spokeEvents(w, pair);
-  return all.filter(
-    (r) =>
-      r.tag?.pair === pair.id &&
-      r.event.key.originalTime === 0 &&
-      r.event.recurrence.length === 0 &&
-      r.event.status !== 'cancelled' &&
-      r.event.visibility !== 'private' &&
-      'timestamp' in r.event.start &&
-      r.event.start.timestamp > NOW,
-  )[skip];
-}
-
 async function quiet() {
   const before = await marks(w);
   const versions = await graphVersions(w);
@@ -75,7 +61,7 @@ describe('two-way sync through feisync sync', () => {
   });
 
   it('a Google edit reaches Feishu and Exchange, then all is quiet', async () => {
-    const copy = (await someSingle(pairs.google))!;
+    const copy = (await someSingle(w, pairs.google))!;
     expect(copy).toBeDefined();
     const key = copy.tag!.key;
     await gDrift().edit(copy.ref.id, 'Edited in Google');
@@ -107,7 +93,7 @@ describe('two-way sync through feisync sync', () => {
   });
 
   it('a copy deleted on Exchange deletes the Feishu event the user organizes, and the Google copy', async () => {
-    const copy = (await someSingle(pairs.graph, 2))!;
+    const copy = (await someSingle(w, pairs.graph, 2))!;
     const key = copy.tag!.key;
     expect(await feishuEvent(w, pairs.graph, key)).toBeDefined();
     await mDrift().remove(copy.ref.id);
