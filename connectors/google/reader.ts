@@ -59,9 +59,10 @@ export async function* listChanges(
         else page.removals.push({ ref: { id: g.id ?? '', version: g.etag ?? undefined } });
         continue;
       }
-      const { event, tag } = fromGoogle(g, zone);
+      const { event, tag, note } = fromGoogle(g, zone);
       const up: RemoteEvent = { ref: { id: g.id!, version: g.etag ?? undefined }, event };
       if (tag) up.tag = tag;
+      if (note) up.note = note;
       if (g.recurringEventId) up.parent = g.recurringEventId;
       Object.assign(up, identity(g, ref.owner));
       page.upserts.push(up);

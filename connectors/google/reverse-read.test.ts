@@ -134,6 +134,33 @@ describe('google reads for the reverse direction', () => {
     expect(fresh.event.start).toEqual({ timestamp: sec('2025-03-08T02:00:00Z'), timeZone: 'Asia/Shanghai' });
   });
 
+  it('RFC 7529 rules read from Google become plain RFC 5545 (exactly where possible), saying what changed', async () => {
+    const series = (id: string, rule: string, date: string) => ({
+      calendarId: 'ann@example.com',
+      id,
+      summary: id,
+      start: { dateTime: `${date}T09:00:00+08:00`, timeZone: 'Asia/Shanghai' },
+      end: { dateTime: `${date}T10:00:00+08:00`, timeZone: 'Asia/Shanghai' },
+      recurrence: [rule, 'EXDATE;TZID=Asia/Shanghai:20250331T090000'],
+    });
+    await em.control('seed', {
+      events: [
+        series('greg0001', 'RRULE:RSCALE=GREGORIAN;FREQ=MONTHLY;SKIP=BACKWARD;COUNT=6', '2025-01-31'),
+        series('luna0001', 'RRULE:RSCALE=CHINESE;FREQ=YEARLY', '2025-01-29'),
+      ],
+    });
+    const full = await read(null);
+    const greg = byId(full.upserts, 'greg0001')!;
+    expect(greg.event.recurrence).toEqual([
+      'RRULE:FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1;COUNT=6',
+      'EXDATE;TZID=Asia/Shanghai:20250331T090000',
+    ]);
+    expect(greg.note).toBeUndefined();
+    const lunar = byId(full.upserts, 'luna0001')!;
+    expect(lunar.event.recurrence).toEqual([]);
+    expect(lunar.note).toMatch(/RSCALE=CHINESE.*first occurrence/);
+  });
+
   it('an expired sync token (410) says expired, and the full read after it has no duplicates', async () => {
     const api = calendarFor(em.url, 'ann@example.com');
     await api.events.insert({

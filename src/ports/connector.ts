@@ -38,6 +38,8 @@ export interface RemoteEvent {
    * (Google's `self` attendee, Graph `responseStatus`); absent on the owner's own events.
    */
   selfRsvp?: Rsvp;
+  /** What the connector had to change to read the event (e.g. an RFC 7529 rule made plain). */
+  note?: string;
 }
 
 export interface RemoteRemoval {
