@@ -15,6 +15,11 @@
  *   concurrency observable), transactionId de-duplication window 3,600 s. `{enabled: false}` turns
  *   throttling off for benchmarks and demos. `reset` restores the defaults. The seed may carry
  *   `limits` too.
+ * - `POST /_emulator/lifecycle` `{subscriptionId, lifecycleEvent}` sends a lifecycle notification
+ *   (`reauthorizationRequired`, `subscriptionRemoved`, which also deletes the subscription, or
+ *   `missed`) to the subscription's `lifecycleNotificationUrl` (subscriptions.ts). Subscriptions
+ *   expire on the emulator clock (`/_emulator/clock`): an expired one gets no more deliveries and
+ *   reads as not found. `POST /v1.0/subscriptions/{id}/reauthorize` answers 204.
  * - `GET /_emulator/state` also lists `subscriptions` and `notifications` (delivery attempts).
  */
 import { type Clock, type EmRequest, type EmResponse, HttpError, startServer } from '../../emulator/index.ts';
@@ -152,6 +157,8 @@ class GraphEmulator {
     const p = req.path.slice('/v1.0'.length);
     const m = req.method;
     if (p === '/places/microsoft.graph.room' && m === 'GET') return listRooms(this.store, req);
+    const reauth = /^\/subscriptions\/([^/]+)\/reauthorize$/.exec(p);
+    if (reauth && m === 'POST') return this.subs.reauthorize(decodeURIComponent(reauth[1]));
     const sub = /^\/subscriptions(?:\/([^/]+))?$/.exec(p);
     if (sub) {
       if (!sub[1] && m === 'POST') return this.subs.create(req, auth.tenantId, auth.clientId);
@@ -203,7 +210,10 @@ export async function startGraphEmulator(
       reset: () => em!.reset(),
       seed: (b) => em!.seed(b),
       state: () => em!.state(),
-      control: { limits: (req) => ({ status: 200, body: em!.setLimits(req.json()) }) },
+      control: {
+        limits: (req) => ({ status: 200, body: em!.setLimits(req.json()) }),
+        lifecycle: (req) => em!.subs.lifecycle(req.json()),
+      },
       handle: (req) => em!.handle(req),
     },
     { port: options.port, host: options.host },
