@@ -27,9 +27,7 @@ export function reverseDeps(app: App, resolution: Resolution): ReverseDeps {
   const byCalendar = new Map<string, Pair[]>();
   for (const p of resolution.pairs) byCalendar.set(p.feishu.id, [...(byCalendar.get(p.feishu.id) ?? []), p]);
   const conflicts = new PrismaConflictStore(app.db.prisma);
-  const feishu = app.feishu as ReverseDeps['feishu'] & {
-    reply?: (calendar: Pair['feishu'], eventId: string, rsvp: string) => Promise<void>;
-  };
+  const feishu = app.feishu;
   return {
     feishu,
     spokes: app.spokes,
@@ -40,8 +38,15 @@ export function reverseDeps(app: App, resolution: Resolution): ReverseDeps {
     attendeeFor: resolution.attendeeFor as ReverseDeps['attendeeFor'],
     reverseAttendee: resolution.reverseAttendee,
     hold: (c) => conflicts.hold(c),
-    // the Feishu connector's RSVP reply, once it has one
-    ...(typeof feishu.reply === 'function' ? { reply: feishu.reply.bind(feishu) } : {}),
+    ...(feishu.reply
+      ? {
+          reply: async (calendar, eventId, rsvp) => {
+            if (rsvp === 'needs-action') return;
+            const r = await feishu.reply!(calendar, { id: eventId }, rsvp);
+            if (!r.ok) throw r.error;
+          },
+        }
+      : {}),
   };
 }
 

@@ -179,14 +179,19 @@ export async function applyChange(run: ReverseRun, r: RemoteEvent, key: Instance
   let toFeishuFields: MergeField[] = writableFields(now, m.toFeishu, run.policy);
   let toSpoke = m.toSpoke.length > 0 || toFeishuFields.length < m.toFeishu.length;
   let merged = m.event;
-  const rsvp = toFeishuFields.includes('attendees')
-    ? ownerRsvpChange(now, spokeProj.event, run.pair.feishu.owner, forward)
-    : undefined;
+  // the owner's own answer: the connector names it on an invitation; else their attendee entry
+  const mine = now.attendees.find((a) => a.kind !== 'room' && a.id === run.pair.feishu.owner);
+  const rsvp =
+    r.selfRsvp && mine && r.selfRsvp !== mine.rsvp && r.selfRsvp !== 'needs-action'
+      ? r.selfRsvp
+      : toFeishuFields.includes('attendees')
+        ? ownerRsvpChange(now, spokeProj.event, run.pair.feishu.owner, forward)
+        : undefined;
   const organizes = !now.organizer?.id || now.organizer.id === run.pair.feishu.owner;
   if (!organizes) {
     // an invitation: only the owner's answer is theirs to give; the rest is the organizer's
     const wanted = toFeishuFields.filter(
-      (f) => f !== 'attendees' || beyondRsvp(now, merged, ['attendees']).length > 0,
+      (f) => f !== 'attendees' || beyondRsvp(projected.event, merged, ['attendees']).length > 0,
     );
     if (wanted.length) {
       failed(
@@ -286,7 +291,7 @@ export async function applyBorn(run: ReverseRun, r: RemoteEvent) {
   }
   const existing = await run.deps.feishu.getEvent(
     run.pair.feishu,
-    formatKey({ uid: spokeKey.uid, originalTime: 0 }),
+    formatKey({ uid: r.icalUid ?? spokeKey.uid, originalTime: 0 }),
   );
   if (existing && existing !== 'deleted') {
     run.plan.push({

@@ -121,6 +121,7 @@ export async function someSingle(w: TwoWayWorld, pair: Pair, n = 0): Promise<Rem
   return all.filter(
     (r) =>
       r.tag?.pair === pair.id &&
+      !r.tag.key.startsWith('inv') && // not a seeded invitation (seedInvitation)
       r.event.key.originalTime === 0 &&
       r.event.recurrence.length === 0 &&
       r.event.status !== 'cancelled' &&
@@ -128,4 +129,49 @@ export async function someSingle(w: TwoWayWorld, pair: Pair, n = 0): Promise<Rem
       'timestamp' in r.event.start &&
       r.event.start.timestamp > NOW,
   )[n];
+}
+
+/**
+ * An invitation: an event `organizer` organizes with `invitee` as attendee, seeded into both Feishu
+ * calendars (as Feishu shows it to each). Returns its event id.
+ */
+export async function seedInvitation(w: TwoWayWorld, summary: string, start: number): Promise<string> {
+  const [invitee, organizer] = w.tenant.users;
+  const event_id = `inv${start}-0000-4000-8000-000000000001_0`;
+  const person = (u: typeof invitee, isOrganizer: boolean, rsvp: string) => ({
+    type: 'user',
+    attendee_id: `user_${u.openId.slice(3, 19)}`,
+    rsvp_status: rsvp,
+    is_optional: false,
+    is_organizer: isOrganizer,
+    is_external: false,
+    display_name: u.name,
+    user_id: u.openId,
+  });
+  const event = {
+    event_id,
+    organizer_calendar_id: organizer.calendarId,
+    summary,
+    description: '',
+    visibility: 'default',
+    attendee_ability: 'none',
+    free_busy_status: 'busy',
+    reminders: [],
+    status: 'confirmed',
+    start_time: { timestamp: String(start), timezone: 'UTC' },
+    end_time: { timestamp: String(start + 3600), timezone: 'UTC' },
+    is_exception: false,
+    create_time: String(NOW - 86_400),
+    event_organizer: { user_id: organizer.openId, display_name: organizer.name },
+    attendees: [person(organizer, true, 'accept'), person(invitee, false, 'needs_action')],
+  };
+  const res = await fetch(`${w.em.feishu}/_emulator/seed`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      events: [organizer, invitee].map((u) => ({ ...event, calendar_id: u.calendarId })),
+    }),
+  });
+  if (!res.ok) throw new Error(`seed: ${res.status} ${await res.text()}`);
+  return event_id;
 }

@@ -16,6 +16,7 @@ import {
   NOW,
   openTwoWay,
   pairsOf,
+  seedInvitation,
   someSingle,
   spokeEvents,
   type TwoWayWorld,
@@ -25,8 +26,13 @@ import {
 let w: TwoWayWorld;
 let pairs: Record<'google' | 'graph', Pair>;
 
+let invitation: string;
+let declined: string;
+
 beforeAll(async () => {
   w = await openTwoWay('feishu-wins');
+  invitation = await seedInvitation(w, 'Invitation to answer', NOW + 6 * 86_400);
+  declined = await seedInvitation(w, 'Invitation to remove', NOW + 7 * 86_400);
   const first = await runSync(w.app);
   expect(first.totals.failed).toBe(0);
   expect(first.ok).toBe(true);
@@ -142,5 +148,43 @@ describe('two-way sync through feisync sync', () => {
     const g = await copyOf(w, pairs.graph, key);
     expect(g && 'timestamp' in g.event.start ? g.event.start.timestamp : undefined).toBe(moved);
     await quiet();
+  });
+
+  it('an RSVP on Google is replied in Feishu (an invitation) and reaches Exchange', async () => {
+    const copy = (await copyOf(w, pairs.google, invitation))!;
+    expect(copy).toBeDefined();
+    const me = user().googleEmail;
+    const { calendarFor } = await import('../../connectors/google/emulator/testkit.ts');
+    const api = calendarFor(w.em.google, me);
+    const g = (await api.events.get({ calendarId: me, eventId: copy.ref.id })).data;
+    expect(g.attendees?.find((a) => a.email === me)?.responseStatus).toBe('needsAction');
+    await api.events.patch({
+      calendarId: me,
+      eventId: copy.ref.id,
+      requestBody: {
+        attendees: g.attendees!.map((a) => (a.email === me ? { ...a, responseStatus: 'accepted' } : a)),
+      },
+    });
+    const r = await runSync(w.app);
+    expect(r.ok).toBe(true);
+    const f = await feishuEvent(w, pairs.google, invitation);
+    expect(f?.attendees.find((a) => a.id === user().openId)?.rsvp).toBe('accepted');
+    const m = await copyOf(w, pairs.graph, invitation);
+    expect(m?.event.attendees.find((a) => a.email === user().exchangeEmail)?.rsvp).toBe('accepted');
+    await quiet();
+  });
+
+  it('a copy of an invitation deleted on Google declines it in Feishu; it is not copied back', async () => {
+    const copy = (await copyOf(w, pairs.google, declined))!;
+    expect(copy).toBeDefined();
+    await gDrift().remove(copy.ref.id);
+    const r = await runSync(w.app);
+    expect(r.ok).toBe(true);
+    const f = await feishuEvent(w, pairs.google, declined);
+    expect(f?.summary).toBe('Invitation to remove');
+    expect(f?.attendees.find((a) => a.id === user().openId)?.rsvp).toBe('declined');
+    expect(await copyOf(w, pairs.google, declined)).toBeUndefined();
+    await quiet();
+    expect(await copyOf(w, pairs.google, declined)).toBeUndefined();
   });
 });
