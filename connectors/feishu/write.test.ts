@@ -130,6 +130,21 @@ describe('feishu write side for reverse apply', () => {
     expect((await state()).notifications.map((n: any) => n.op)).toEqual(['create', 'attendees']);
   });
 
+  it('removing an attendee messages them only with notify, and sends a change event either way', async () => {
+    const c = connector();
+    const [made] = await c.write(ALICE, [{ op: 'create', event: meeting(), tag }]);
+    const id = (made as { ref: { id: string } }).ref.id;
+    await changeEvents();
+    const fewer = { ...meeting(), attendees: meeting().attendees.filter((a) => a.kind !== 'external') };
+    await c.write(ALICE, [{ op: 'update', ref: { id }, event: fewer, tag }]);
+    expect((await state()).notifications).toEqual([]);
+    expect((await changeEvents()).at(-1)).toEqual([CAL.alice, id, 'update']);
+    await c.write(ALICE, [{ op: 'update', ref: { id }, event: { ...fewer, attendees: [] }, tag }], {
+      notify: true,
+    });
+    expect((await state()).notifications.map((n: any) => n.op)).toEqual(['update', 'attendees_removed']);
+  });
+
   it("replies the owner's RSVP on every copy of the invitation, with an rsvp change event", async () => {
     const invite = {
       event_id: 'inv-1_0',

@@ -26,6 +26,7 @@ import {
 } from './auth.ts';
 import { googleFeed } from './feed.ts';
 import { listChanges } from './reader.ts';
+import { replyGoogle } from './reply.ts';
 import { googleRooms } from './rooms.ts';
 import { Pacer, type RateOptions, type RetryOptions, withRetry } from './transport.ts';
 import { runWrites } from './writer.ts';
@@ -97,6 +98,8 @@ export function createGoogleConnector(options: GoogleConnectorOptions): Calendar
     capabilities: { maxReminders: 5 },
     rooms: googleRooms({ calendar, call, adminEmail: options.adminEmail }),
     feed: googleFeed({ calendar, call, ttlSeconds: options.channelTtlSeconds }),
+    reply: (ref, remote, rsvp, wo) =>
+      replyGoogle({ calendar, call, sendUpdates: env.sendUpdates }, ref, remote, rsvp, wo),
     listChanges(ref: CalendarRef, cursor: string | null): AsyncIterable<ChangePage> {
       return listChanges({ calendar, call }, ref, cursor);
     },

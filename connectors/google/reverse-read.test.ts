@@ -77,6 +77,17 @@ describe('google reads for the reverse direction', () => {
     });
     const inc = await read(full.cursor);
     expect(inc.upserts.map((u) => [u.ref.id, u.selfRsvp])).toEqual([['inv00001', 'declined']]);
+    // An answer given in Feishu goes back through the connector: only the owner's entry changes.
+    expect(await conn().reply!(CAL, { id: 'inv00001' }, 'tentative')).toEqual({ ok: true });
+    const after = await read(inc.cursor);
+    expect(after.upserts.map((u) => [u.ref.id, u.selfRsvp])).toEqual([['inv00001', 'tentative']]);
+    const stored = (await em.state()).events.find((e: any) => e.id === 'inv00001');
+    expect(stored.attendees.map((a: any) => a.responseStatus)).toEqual(['accepted', 'tentative']);
+    // The owner's own event has no one to answer to.
+    expect(await conn().reply!(CAL, { id: own.data.id! }, 'accepted')).toMatchObject({
+      ok: false,
+      error: { kind: 'invalid' },
+    });
   });
 
   it('a "this and following" split reads back as the old series ending (UNTIL) and a new series, exceptions keyed by series uid and original start', async () => {

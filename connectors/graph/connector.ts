@@ -26,6 +26,7 @@ import { calendarBase, GraphClient, type GraphClientOptions } from './client.ts'
 import { fromResponse } from './errors.ts';
 import { graphFeed } from './feed.ts';
 import { ORIGIN_PROPERTY, tagValue, toGraph, transactionIdOf } from './mapper.ts';
+import { graphReply } from './reply.ts';
 import { graphRooms } from './rooms.ts';
 import { localToUtc } from './time.ts';
 
@@ -366,5 +367,6 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
     listRooms,
     rooms: graphRooms(client),
     feed: graphFeed(client, { lifetimeMinutes: options.subscriptionMinutes }),
+    reply: graphReply(client),
   };
 }

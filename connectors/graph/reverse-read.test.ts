@@ -88,6 +88,36 @@ describe('graph reads for the reverse direction', () => {
     });
   });
 
+  it("answers an invitation through the connector (accept/decline/tentativelyAccept), read back as the owner's answer", async () => {
+    await kit.control('seed', {
+      events: [
+        {
+          userId: 'u-ann',
+          id: 'inv-2',
+          subject: 'Invite',
+          start: { dateTime: `${day(2)}T09:00:00`, timeZone: 'UTC' },
+          end: { dateTime: `${day(2)}T10:00:00`, timeZone: 'UTC' },
+          isOrganizer: false,
+          organizer: { emailAddress: { name: 'Boss', address: 'boss@partner.example' } },
+        },
+      ],
+    });
+    const first = await read(null);
+    expect(byId(first.upserts, 'inv-2')?.selfRsvp).toBe('needs-action');
+    expect(await conn.reply!(CAL, { id: 'inv-2' }, 'declined')).toEqual({ ok: true });
+    const next = await read(first.cursor);
+    expect(next.upserts.map((u) => [u.ref.id, u.selfRsvp])).toEqual([['inv-2', 'declined']]);
+    const own = await kit.api.api('/users/ann@contoso.com/events').post({
+      subject: 'mine',
+      start: { dateTime: `${day(1)}T08:00:00`, timeZone: 'UTC' },
+      end: { dateTime: `${day(1)}T09:00:00`, timeZone: 'UTC' },
+    });
+    expect(await conn.reply!(CAL, { id: own.id }, 'accepted')).toMatchObject({
+      ok: false,
+      error: { kind: 'invalid', status: 400 },
+    });
+  });
+
   it('an expired delta link says expired; the full read after it lists each event once', async () => {
     await kit.api.api('/users/ann@contoso.com/events').post({
       subject: 'one',

@@ -176,11 +176,18 @@ export interface CalendarConnector {
   /** Room bookings, where the connector supports them (optional; see RoomAccess). */
   readonly rooms?: RoomAccess;
   /**
-   * Answers an invitation as the calendar's owner (RSVP), where the connector supports it (Feishu:
-   * `POST .../events/:event_id/reply` with the owner's user token). `ref` may name an occurrence
-   * (`{uid}_{original_time}`). The result carries no ref.
+   * Answers an invitation as the calendar's owner (RSVP): Feishu `POST .../events/:event_id/reply`
+   * with the owner's user token (`ref` may name an occurrence, `{uid}_{original_time}`); Google a
+   * patch of the owner's attendee entry; Graph `accept`/`decline`/`tentativelyAccept`. The organizer
+   * hears of it only with `notify` (Google `sendUpdates`, Graph `sendResponse`; Feishu has no switch).
+   * Answering an event the owner organizes, or is not invited to, fails. The result carries no ref.
    */
-  reply?(calendar: CalendarRef, ref: RemoteRef, rsvp: Exclude<Rsvp, 'needs-action'>): Promise<WriteResult>;
+  reply?(
+    calendar: CalendarRef,
+    ref: RemoteRef,
+    rsvp: Exclude<Rsvp, 'needs-action'>,
+    options?: WriteOptions,
+  ): Promise<WriteResult>;
   /** Push notifications of changes (spokes on two-way pairs; see ChangeFeed). */
   readonly feed?: ChangeFeed;
 }

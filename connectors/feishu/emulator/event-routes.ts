@@ -253,7 +253,14 @@ export function eventRoutes(router: Router, ctx: Ctx) {
   router.on('POST', `${base}/:event_id/attendees/batch_delete`, (req) => {
     const token = authorize(ctx, req, 'calendar_event_attendee.batch_delete');
     const { cal } = calendarFor(ctx, token, req.params.calendar_id, 'write');
-    removeAttendees(ctx, cal.calendar_id, req.params.event_id, req.json().attendee_ids ?? []);
+    const body = req.json();
+    removeAttendees(
+      ctx,
+      cal.calendar_id,
+      req.params.event_id,
+      body.attendee_ids ?? [],
+      notifyOf(body.need_notification),
+    );
     return ok({});
   });
 }

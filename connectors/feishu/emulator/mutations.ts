@@ -176,13 +176,21 @@ export function addAttendees(ctx: Ctx, calendar_id: string, event_id: string, li
   return out;
 }
 
-export function removeAttendees(ctx: Ctx, calendar_id: string, event_id: string, ids: string[]) {
+export function removeAttendees(
+  ctx: Ctx,
+  calendar_id: string,
+  event_id: string,
+  ids: string[],
+  notify = true,
+) {
   const { ev } = target(ctx, calendar_id, event_id);
   const left = ev.attendees.filter((a) => !ids.includes(a.attendee_id));
   if (ids.length > 0 && left.length === ev.attendees.length) {
     return ferr(404, 194000, 'attendee not found');
   }
   ctx.store.putEvent(calendar_id, ev.data, left, false);
+  // need_notification (default true) governs the message to the removed attendees only.
+  if (notify) ctx.store.notifications.push({ calendar_id, event_id, op: 'attendees_removed' });
   ctx.eventChanged(calendar_id, event_id, 'update');
 }
 
