@@ -1,6 +1,7 @@
 /**
  * The HTTP side of `feisync serve`:
  *   POST /webhooks/feishu        Feishu change events: verified, de-duplicated, queued, then 200
+ *   POST /webhooks/google|graph  spoke push notifications of two-way pairs (see spoke-intake.ts)
  *   GET  /oauth/feishu/start     ?user=... -> Feishu's consent page
  *   GET  /oauth/feishu/callback  stores the user's tokens, then sets the user up
  *   GET  /healthz                the process answers
@@ -12,10 +13,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Deduplicator, type HintHandler, handleWebhook } from '../../connectors/feishu/events.ts';
+import type { PushRequest } from '../ports/index.ts';
 import type { App } from './compose.ts';
 import { ConsentError, type createConsent } from './consent.ts';
 import type { Metrics } from './metrics.ts';
 import { latestReconcileReport } from './reconcile-run.ts';
+import type { PushAnswer } from './spoke-intake.ts';
 import { readStatus } from './status.ts';
 
 export interface ServerDeps {
@@ -33,6 +36,8 @@ export interface ServerDeps {
   webhooks: boolean;
   /** Base URL the outside world reaches us at (config server.public_url), for the consent callback. */
   publicUrl?: string;
+  /** Spoke push intake (two-way pairs), per spoke. */
+  spokeIntake?: Partial<Record<'google' | 'graph', (req: PushRequest) => Promise<PushAnswer>>>;
 }
 
 export interface HttpServer {
@@ -54,6 +59,27 @@ export async function startHttpServer(
     res
       .writeHead(status, { 'content-type': type })
       .end(type === 'application/json' ? JSON.stringify(body) : String(body));
+  };
+
+  const spokePush = async (
+    spoke: 'google' | 'graph',
+    req: IncomingMessage,
+    url: URL,
+    res: ServerResponse,
+  ) => {
+    const intake = deps.spokeIntake?.[spoke];
+    if (!intake) return send(res, 404, { error: `no ${spoke} push intake` });
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const answer = await intake({
+      method: req.method ?? 'POST',
+      query: url.searchParams,
+      headers: lowerHeaders(req),
+      body: Buffer.concat(chunks),
+    });
+    res
+      .writeHead(answer.status, answer.contentType ? { 'content-type': answer.contentType } : {})
+      .end(answer.body ?? '');
   };
 
   const routes: Record<string, Handler> = {
@@ -78,6 +104,8 @@ export async function startHttpServer(
       metrics.deliveries.inc({ transport: 'webhook', type, outcome });
       send(res, answer.status, answer.body);
     },
+    'POST /webhooks/google': (req, url, res) => spokePush('google', req, url, res),
+    'POST /webhooks/graph': (req, url, res) => spokePush('graph', req, url, res),
     'GET /oauth/feishu/start': async (_req, url, res) => {
       const user = url.searchParams.get('user');
       if (!user) return send(res, 400, { error: 'add ?user=<e-mail or open_id of a configured user>' });

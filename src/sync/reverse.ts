@@ -13,8 +13,9 @@ import type { Link, RemoteEvent } from '../ports/index.ts';
 import { type Counts, type Failure, zeroCounts } from './apply.ts';
 import type { Pair } from './pair.ts';
 import { inWindow } from './project.ts';
-import { applyBorn, applyChange, applyRemoval } from './reverse-apply.ts';
+import { applyChange } from './reverse-apply.ts';
 import { comparable } from './reverse-map.ts';
+import { applyBorn, applyRemoval } from './reverse-spoke-events.ts';
 import {
   type PlanStep,
   type ReverseCounts,
