@@ -3,6 +3,7 @@
  * that `serve` runs per spoke calendar when a spoke notifies a change (or on its polling safety net).
  */
 import { PrismaConflictStore } from '../store/conflicts.ts';
+import type { Counts } from '../sync/apply.ts';
 import type { Pair } from '../sync/pair.ts';
 import { pullSpoke, type ReverseOptions, type ReverseResult } from '../sync/reverse.ts';
 import type { ReverseDeps } from '../sync/reverse-types.ts';
@@ -62,3 +63,31 @@ export async function pullSpokes(
   for (const group of spokeGroups(pairs).values()) out.push(...(await pullSpoke(group, deps, options)));
   return out;
 }
+
+/** One two-way pair's spoke side, as the sync and reconcile reports show it. */
+export interface ReverseReport {
+  pair: string;
+  user: string;
+  spoke: string;
+  counts: ReverseResult['counts'];
+  fanout: Counts;
+  failures: ReverseResult['failures'];
+  refusals: ReverseResult['refusals'];
+  plan?: ReverseResult['plan'];
+  error?: string;
+}
+
+export const reverseReport = (r: ReverseResult): ReverseReport => ({
+  pair: r.pair.id,
+  user: r.pair.userKey,
+  spoke: r.pair.spoke,
+  counts: r.counts,
+  fanout: r.fanout,
+  failures: r.failures,
+  refusals: r.refusals,
+  ...(r.plan ? { plan: r.plan } : {}),
+  ...(r.error ? { error: r.error } : {}),
+});
+
+export const reverseOk = (list: ReverseReport[]) =>
+  list.every((r) => !r.error && r.counts.failed === 0 && r.fanout.failed === 0);

@@ -6,10 +6,9 @@ import PQueue from 'p-queue';
 import { addCounts, type Counts, zeroCounts } from '../sync/apply.ts';
 import type { Pair, Spoke } from '../sync/pair.ts';
 import { type PairResult, pullCalendar } from '../sync/pull.ts';
-import type { ReverseResult } from '../sync/reverse.ts';
 import { type App, policyOf } from './compose.ts';
 import { type Resolution, resolvePairs } from './pairs.ts';
-import { pullSpokes } from './reverse-run.ts';
+import { pullSpokes, type ReverseReport, reverseOk, reverseReport } from './reverse-run.ts';
 import { formatTable } from './table.ts';
 
 export interface SyncOptions {
@@ -36,18 +35,6 @@ export interface SyncReport {
   reverse: ReverseReport[];
 }
 
-export interface ReverseReport {
-  pair: string;
-  user: string;
-  spoke: string;
-  counts: ReverseResult['counts'];
-  fanout: Counts;
-  failures: ReverseResult['failures'];
-  refusals: ReverseResult['refusals'];
-  plan?: ReverseResult['plan'];
-  error?: string;
-}
-
 export interface PairReport {
   pair: string;
   user: string;
@@ -67,19 +54,7 @@ export async function runSync(app: App, options: SyncOptions = {}): Promise<Sync
   // two-way pairs: the spokes' changes first, so the Feishu pulls that follow see them as echoes
   const reverse = (
     await pullSpokes(app, resolution, pairs, { full: options.full, dryRun: options.dryRun })
-  ).map(
-    (r): ReverseReport => ({
-      pair: r.pair.id,
-      user: r.pair.userKey,
-      spoke: r.pair.spoke,
-      counts: r.counts,
-      fanout: r.fanout,
-      failures: r.failures,
-      refusals: r.refusals,
-      ...(r.plan ? { plan: r.plan } : {}),
-      ...(r.error ? { error: r.error } : {}),
-    }),
-  );
+  ).map(reverseReport);
   const byCalendar = new Map<string, Pair[]>();
   for (const p of pairs) byCalendar.set(p.feishu.id, [...(byCalendar.get(p.feishu.id) ?? []), p]);
   options.onStart?.({
@@ -134,8 +109,8 @@ export async function runSync(app: App, options: SyncOptions = {}): Promise<Sync
   reports.sort((a, b) => a.user.localeCompare(b.user) || a.spoke.localeCompare(b.spoke));
   const totals = reports.reduce((t, r) => addCounts(t, r.counts), zeroCounts());
   const rooms = [...unmappedRooms].map(([room, spokes]) => ({ room, spokes: [...spokes].sort() }));
-  const reverseOk = reverse.every((r) => !r.error && r.counts.failed === 0 && r.fanout.failed === 0);
-  const ok = problems.length === 0 && totals.failed === 0 && reports.every((r) => !r.held) && reverseOk;
+  const ok =
+    problems.length === 0 && totals.failed === 0 && reports.every((r) => !r.held) && reverseOk(reverse);
   const status = ok
     ? 'ok'
     : totals.failed || reports.some((r) => r.held) || problems.length

@@ -8,7 +8,7 @@
  * Every pair sharing the spoke calendar is served by one read: a tagged event belongs to the pair its
  * tag names; an untagged one to the first pair of the group (the user's main calendar).
  */
-import { fingerprint, formatKey, type InstanceKey, parseKey } from '../core/index.ts';
+import { type CanonicalEvent, fingerprint, formatKey, type InstanceKey, parseKey } from '../core/index.ts';
 import type { Link, RemoteEvent } from '../ports/index.ts';
 import { type Counts, type Failure, zeroCounts } from './apply.ts';
 import type { Pair } from './pair.ts';
@@ -40,6 +40,12 @@ export interface ReverseResult {
 export interface ReverseOptions {
   full?: boolean;
   dryRun?: boolean;
+  /**
+   * Reconciliation: after a complete full listing, a linked copy that is no longer there (a delete
+   * whose notification and delta were lost) counts as deleted on the spoke. Only for links whose last
+   * synced version lies in the window, never after an empty listing, and at most max_deletes_per_run.
+   */
+  absentAreDeleted?: boolean;
 }
 
 /** Pulls one spoke calendar for the two-way pairs that mirror into it (same spoke, owner, calendar). */
@@ -56,6 +62,7 @@ export async function pullSpoke(
   let full = cursor === null;
   let next: string | undefined;
   let error: string | undefined;
+  const seen = new Set<string>();
   try {
     let pages = spoke.listChanges(home.target, cursor)[Symbol.asyncIterator]();
     for (;;) {
@@ -68,6 +75,7 @@ export async function pullSpoke(
         pages = spoke.listChanges(home.target, null)[Symbol.asyncIterator]();
         continue;
       }
+      for (const u of page.upserts) seen.add(u.ref.id);
       await handlePage(
         runs,
         home,
@@ -79,6 +87,7 @@ export async function pullSpoke(
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
   }
+  if (!error && full && options.absentAreDeleted && seen.size > 0) await absent(runs, seen);
   const all = [...runs.values()];
   const clean = !error && all.every((r) => r.counts.failed === 0);
   const advance = clean && !options.dryRun && next !== undefined;
@@ -211,4 +220,31 @@ function isEcho(run: ReverseRun, r: RemoteEvent, link: Link): boolean {
   const p = comparable(r.event, run.policy);
   const fp = 'event' in p ? p.fingerprint : fingerprint(r.event, run.policy.fields);
   return fp === link.spokeFingerprint;
+}
+
+/** Linked copies missing from a complete full listing: deleted on the spoke (see absentAreDeleted). */
+async function absent(runs: Map<string, ReverseRun>, seen: Set<string>) {
+  for (const run of runs.values()) {
+    const { store, policy } = run.deps;
+    const gone: Link[] = [];
+    for await (const chunk of store.liveKeys(run.pair.id)) {
+      const masters = chunk.filter((k) => k.originalTime === 0);
+      if (masters.length === 0) continue;
+      const links = await store.byUids(run.pair.id, [...new Set(masters.map((k) => k.uid))]);
+      for (const l of links.values()) {
+        if (l.tombstone || l.originalTime !== 0 || !l.spokeId || seen.has(l.spokeId) || !l.base) continue;
+        if (inWindow(JSON.parse(l.base) as CanonicalEvent, run.policy.window)) gone.push(l);
+      }
+    }
+    if (gone.length > policy.maxDeletesPerRun) {
+      run.failures.push({
+        key: '*',
+        kind: 'held',
+        error: `${gone.length} copies missing on the spoke: more than max_deletes_per_run (${policy.maxDeletesPerRun}); nothing deleted in Feishu`,
+      });
+      run.counts.failed += 1;
+      continue;
+    }
+    for (const l of gone) await applyRemoval(run, l);
+  }
 }
