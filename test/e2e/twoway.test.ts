@@ -28,11 +28,13 @@ let pairs: Record<'google' | 'graph', Pair>;
 
 let invitation: string;
 let declined: string;
+let notMine: string;
 
 beforeAll(async () => {
   w = await openTwoWay('feishu-wins');
   invitation = await seedInvitation(w, 'Invitation to answer', NOW + 6 * 86_400);
   declined = await seedInvitation(w, 'Invitation to remove', NOW + 7 * 86_400);
+  notMine = await seedInvitation(w, 'Organized by someone else', NOW + 8 * 86_400);
   const first = await runSync(w.app);
   expect(first.totals.failed).toBe(0);
   expect(first.ok).toBe(true);
@@ -186,5 +188,21 @@ describe('two-way sync through feisync sync', () => {
     expect(await copyOf(w, pairs.google, declined)).toBeUndefined();
     await quiet();
     expect(await copyOf(w, pairs.google, declined)).toBeUndefined();
+  });
+
+  it('an invitation edited on Google is refused once (not the organizer): the copy is set back, no retry', async () => {
+    const copy = (await copyOf(w, pairs.google, notMine))!;
+    await gDrift().edit(copy.ref.id, 'Renamed by an invitee');
+    const r = await runSync(w.app);
+    const mine = r.reverse.find((x) => x.pair === pairs.google.id)!;
+    expect(mine.counts.refused).toBe(1);
+    expect(mine.refusals[0]).toMatchObject({ key: notMine, kind: 'auth' });
+    expect(mine.refusals[0].error).toMatch(/not the organizer: summary/);
+    expect(r.ok).toBe(true);
+    expect((await feishuEvent(w, pairs.google, notMine))?.summary).toBe('Organized by someone else');
+    expect((await copyOf(w, pairs.google, notMine))?.event.summary).toBe('Organized by someone else');
+    expect((await copyOf(w, pairs.graph, notMine))?.event.summary).toBe('Organized by someone else');
+    const again = await quiet();
+    expect(again.reverse.every((x) => x.counts.refused === 0)).toBe(true);
   });
 });
