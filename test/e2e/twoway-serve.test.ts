@@ -216,6 +216,54 @@ describe('two-way through feisync serve', () => {
     );
   });
 
+  it('Graph lifecycle: subscriptionRemoved subscribes anew; reauthorizationRequired renews', async () => {
+    const prisma = service.app.db.prisma;
+    const graphSubs = async () =>
+      (await prisma.spokeSubscription.findMany({ where: { spoke: 'graph' } })).map((x) => x.id).sort();
+    const before = await graphSubs();
+    const gone = before[0];
+    await control(w.em.graph, 'lifecycle', { subscriptionId: gone, lifecycleEvent: 'subscriptionRemoved' });
+    const after = await until('a new subscription', async () => {
+      const now = await graphSubs();
+      return now.length === 2 && !now.includes(gone) ? now : undefined;
+    });
+    const state = (await (await fetch(`${w.em.graph}/_emulator/state`)).json()) as any;
+    const live = state.subscriptions.map((x: any) => x.id);
+    for (const id of after) expect(live).toContain(id);
+    const row = await prisma.spokeSubscription.findUniqueOrThrow({ where: { id: after[0] } });
+    await prisma.spokeSubscription.update({
+      where: { id: row.id },
+      data: { expiresAt: new Date(Date.now() + 60_000) },
+    });
+    await control(w.em.graph, 'lifecycle', {
+      subscriptionId: row.id,
+      lifecycleEvent: 'reauthorizationRequired',
+    });
+    await until('the renewed expiry', async () => {
+      const r = await prisma.spokeSubscription.findUnique({ where: { id: row.id } });
+      return !!r && r.expiresAt.getTime() > Date.now() + 3_600_000;
+    });
+    await settle();
+  });
+
+  it('a subscription near its expiry is renewed (Google: a new channel, the old one stopped)', async () => {
+    const prisma = service.app.db.prisma;
+    const old = (await prisma.spokeSubscription.findMany({ where: { spoke: 'google' } }))[0];
+    await prisma.spokeSubscription.update({
+      where: { id: old.id },
+      data: { expiresAt: new Date(Date.now() + 60_000) },
+    });
+    await service.boss.send('maintain', {});
+    await until(
+      'a new channel',
+      async () => !(await prisma.spokeSubscription.findUnique({ where: { id: old.id } })),
+    );
+    const state = (await (await fetch(`${w.em.google}/_emulator/state`)).json()) as any;
+    expect(state.channels.map((c: any) => c.id)).not.toContain(old.id);
+    expect(await prisma.spokeSubscription.count({ where: { spoke: 'google' } })).toBe(2);
+    await settle();
+  });
+
   it('once settled, a quiet period (with a poll of every calendar) writes nothing anywhere', async () => {
     await settle();
     const before = await marks(w);
@@ -231,5 +279,20 @@ describe('two-way through feisync serve', () => {
     await settle();
     expect(await writesSince(w, before)).toEqual({ feishu: [], google: [], graph: [] });
     expect(await graphVersions(w)).toEqual(versions);
+  });
+});
+
+describe('when a pair retires', () => {
+  it('its spoke subscription is stopped', async () => {
+    const prisma = service.app.db.prisma;
+    (service.app.config.sync.direction as { google: string }).google = 'one-way';
+    await service.boss.send('calendars', {});
+    await until(
+      'the Google channels stopped',
+      async () => (await prisma.spokeSubscription.count({ where: { spoke: 'google' } })) === 0,
+    );
+    const state = (await (await fetch(`${w.em.google}/_emulator/state`)).json()) as any;
+    expect(state.channels).toEqual([]);
+    expect(await prisma.spokeSubscription.count({ where: { spoke: 'graph' } })).toBe(2);
   });
 });
