@@ -7,7 +7,7 @@ import { BridgeError, type CanonicalEvent, fingerprint, formatKey, type Instance
 import type { Link, RemoteEvent, RemoteRef, WriteOp, WriteResult } from '../ports/index.ts';
 import { type ApplyContext, addCounts, applyDeletes, applyWrites, emptyLink, zeroCounts } from './apply.ts';
 import { diff } from './diff.ts';
-import { type MergeField, merge, mergeFields } from './merge.ts';
+import { type MergeField, merge, mergeFields, setField } from './merge.ts';
 import { waves } from './plan.ts';
 import { project } from './project.ts';
 import {
@@ -171,6 +171,8 @@ export async function applyChange(run: ReverseRun, r: RemoteEvent, key: Instance
   let toFeishuFields: MergeField[] = writableFields(now, m.toFeishu, run.policy);
   let toSpoke = m.toSpoke.length > 0 || toFeishuFields.length < m.toFeishu.length;
   let merged = m.event;
+  // fields Feishu may not take from this copy (hidden on a busy-only private event) are set back
+  for (const f of m.toFeishu) if (!toFeishuFields.includes(f)) setField(merged, projected.event, f);
   // the owner's own answer: the connector names it on an invitation; else their attendee entry
   const mine = now.attendees.find((a) => a.kind !== 'room' && a.id === run.pair.feishu.owner);
   const rsvp =

@@ -13,10 +13,14 @@ import { type Projection, project } from './project.ts';
 /** Feishu's attendee for a spoke attendee: a mapped user (open_id), a room (omm_ id), else by e-mail. */
 export type ReverseAttendee = (a: Attendee) => Attendee;
 
-/** The spoke copy through the pair's field policy and the spoke's capabilities (its attendees are already the spoke's). */
+/**
+ * The spoke copy through the pair's field policy and the spoke's capabilities, as it is: its attendees
+ * are already the spoke's, and a private copy is not masked again (what a user typed over a busy-only
+ * copy must show as a change, so that it is set back).
+ */
 export function comparable(ev: CanonicalEvent, policy: SyncPolicy): Projection {
   const target = policy.target ? { ...policy.target, attendee: undefined } : undefined;
-  return project(ev, { ...policy, target });
+  return project(ev, { ...policy, privateEvents: 'copy', target });
 }
 
 /** The occurrence at `originalTime` of a series master, as it is when nothing changed it. */

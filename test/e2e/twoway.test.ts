@@ -205,4 +205,23 @@ describe('two-way sync through feisync sync', () => {
     const again = await quiet();
     expect(again.reverse.every((x) => x.counts.refused === 0)).toBe(true);
   });
+
+  it('a title typed over a busy-only private copy is set back, not taken into Feishu', async () => {
+    const copy = (await spokeEvents(w, pairs.graph)).find(
+      (r) =>
+        r.tag?.pair === pairs.graph.id &&
+        r.event.visibility === 'private' &&
+        r.event.key.originalTime === 0 &&
+        r.event.summary === 'Busy',
+    )!;
+    expect(copy).toBeDefined();
+    const key = copy.tag!.key;
+    const before = (await feishuEvent(w, pairs.graph, key))!.summary;
+    await mDrift().edit(copy.ref.id, 'Typed over a private copy');
+    const r = await runSync(w.app);
+    expect(r.ok).toBe(true);
+    expect((await feishuEvent(w, pairs.graph, key))?.summary).toBe(before);
+    expect((await copyOf(w, pairs.graph, key))?.event.summary).toBe('Busy');
+    await quiet();
+  });
 });
