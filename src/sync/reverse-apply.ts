@@ -169,7 +169,8 @@ export async function applyChange(run: ReverseRun, r: RemoteEvent, key: Instance
   }
   const forward = forwardFor(run, now);
   let toFeishuFields: MergeField[] = writableFields(now, m.toFeishu, run.policy);
-  let toSpoke = m.toSpoke.length > 0 || toFeishuFields.length < m.toFeishu.length;
+  // an untagged copy (an adopted event, an occurrence changed on a spoke-born series) gets our tag
+  let toSpoke = m.toSpoke.length > 0 || toFeishuFields.length < m.toFeishu.length || !r.tag;
   let merged = m.event;
   // fields Feishu may not take from this copy (hidden on a busy-only private event) are set back
   for (const f of m.toFeishu) if (!toFeishuFields.includes(f)) setField(merged, projected.event, f);

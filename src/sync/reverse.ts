@@ -172,8 +172,12 @@ async function handlePage(
     }
     if (!key) {
       // born on the spoke (an exception of a series we do not know is left to its master)
-      if (r.event.key.originalTime === 0 && !r.parent) await applyBorn(run, r);
-      else run.counts.skipped += 1;
+      if (r.event.key.originalTime === 0 && !r.parent) {
+        await applyBorn(run, r);
+        // its exceptions later in this page find the new series by its link
+        const born = (await store.bySpokeIds(run.pair.id, [r.ref.id])).get(r.ref.id);
+        if (born) bySpoke.set(r.ref.id, born);
+      } else run.counts.skipped += 1;
       continue;
     }
     const link = (await store.byUids(run.pair.id, [key.uid])).get(formatKey(key));
