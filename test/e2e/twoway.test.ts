@@ -305,4 +305,83 @@ describe('two-way sync through feisync sync', () => {
     );
     await quiet();
   });
+
+  it('a "this and following" split on Google (UNTIL plus a new series) lands in Feishu and Exchange without duplicates', async () => {
+    const { calendarFor } = await import('../../connectors/google/emulator/testkit.ts');
+    const api = calendarFor(w.em.google, user().googleEmail);
+    // a weekly series made in Feishu and mirrored first
+    const { control } = await import('../../src/app/emulators.ts');
+    const { randomUUID } = await import('node:crypto');
+    const start0 = NOW - (NOW % 3600) + 2 * 86_400;
+    const uid = randomUUID();
+    await control(w.em.feishu, 'events', {
+      op: 'create',
+      calendar_id: user().calendarId,
+      event: {
+        event_id: `${uid}_0`,
+        summary: 'Weekly to split',
+        start_time: { timestamp: String(start0), timezone: 'UTC' },
+        end_time: { timestamp: String(start0 + 3600), timezone: 'UTC' },
+        recurrence: 'FREQ=WEEKLY;COUNT=6',
+      },
+    });
+    expect((await runSync(w.app)).ok).toBe(true);
+    const master = await copyOf(w, pairs.google, `${uid}_0`);
+    expect(master).toBeDefined();
+    const rule = master!.event.recurrence
+      .find((l) => l.startsWith('RRULE:'))!
+      .split(';')
+      .filter((p) => !p.startsWith('COUNT='))
+      .join(';');
+    const inst = await api.events.instances({
+      calendarId: user().googleEmail,
+      eventId: master!.ref.id,
+      timeMin: new Date(NOW * 1000).toISOString(),
+      maxResults: 4,
+    });
+    const third = inst.data.items![2];
+    const at = Math.floor(Date.parse(third.originalStartTime!.dateTime!) / 1000);
+    const until = new Date((at - 1) * 1000).toISOString().replace(/[-:]/g, '').slice(0, 15);
+    const g = (await api.events.get({ calendarId: user().googleEmail, eventId: master!.ref.id })).data;
+    await api.events.patch({
+      calendarId: user().googleEmail,
+      eventId: master!.ref.id,
+      requestBody: {
+        recurrence: [...g.recurrence!.filter((l) => !l.startsWith('RRULE:')), `${rule};UNTIL=${until}Z`],
+      },
+    });
+    const length = Date.parse(g.end!.dateTime!) - Date.parse(g.start!.dateTime!);
+    await api.events.insert({
+      calendarId: user().googleEmail,
+      requestBody: {
+        summary: `${g.summary} (following)`,
+        start: { dateTime: new Date(at * 1000).toISOString(), timeZone: g.start!.timeZone ?? 'UTC' },
+        end: { dateTime: new Date(at * 1000 + length).toISOString(), timeZone: g.start!.timeZone ?? 'UTC' },
+        recurrence: [`${rule};COUNT=2`],
+      },
+    });
+    const r = await runSync(w.app);
+    expect(r.ok).toBe(true);
+    const f = await feishuEvent(w, pairs.google, master!.tag!.key);
+    expect(f?.recurrence.join(';')).toMatch(/UNTIL=/);
+    const following = (await spokeEvents(w, pairs.graph)).filter(
+      (e) => e.event.summary === `${g.summary} (following)`,
+    );
+    expect(following.filter((e) => e.event.key.originalTime === 0)).toHaveLength(1);
+    const { resolvePairs } = await import('../../src/app/pairs.ts');
+    const { readParity, exact } = await import('../../src/app/parity-run.ts');
+    const { policyOf } = await import('../../src/app/compose.ts');
+    const resolved = await resolvePairs(w.app);
+    const { perSpoke } = await readParity(
+      w.app,
+      resolved.pairs,
+      policyOf(w.app.config),
+      resolved.attendeeFor,
+    );
+    for (const [spoke, p] of Object.entries(perSpoke)) {
+      expect({ spoke, ...p.examples }).toEqual({ spoke, missing: [], extra: [], differing: [] });
+      expect(exact(p)).toBe(true);
+    }
+    await quiet();
+  });
 });
