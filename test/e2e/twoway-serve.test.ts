@@ -216,6 +216,56 @@ describe('two-way through feisync serve', () => {
     );
   });
 
+  it('a duplicated notification is accepted and changes nothing; a dropped one is caught by polling', async () => {
+    await settle();
+    const prisma = service.app.db.prisma;
+    const sub = (
+      await prisma.spokeSubscription.findMany({ where: { spoke: 'google', pairId: pairs.google.id } })
+    )[0];
+    const before = await marks(w);
+    const versions = await graphVersions(w);
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${service.url}/webhooks/google`, {
+        method: 'POST',
+        headers: {
+          'x-goog-channel-id': sub.id,
+          'x-goog-channel-token': sub.secret,
+          'x-goog-resource-id': sub.resource ?? 'r',
+          'x-goog-resource-state': 'exists',
+          'x-goog-message-number': String(1000 + i),
+        },
+      });
+      expect(res.status).toBe(200);
+    }
+    await settle();
+    expect(await writesSince(w, before)).toEqual({ feishu: [], google: [], graph: [] });
+    expect(await graphVersions(w)).toEqual(versions);
+
+    // deliveries refused from now on (as if lost): the poll still brings the change
+    const saved = await prisma.spokeSubscription.findMany({ where: { pairId: pairs.graph.id } });
+    await prisma.spokeSubscription.deleteMany({ where: { pairId: pairs.graph.id } });
+    const copy = (await someSingle(w, pairs.graph, 5))!;
+    const key = copy.tag!.key;
+    await graphDrift(w.em.graph, w.tenant.seeds.graph.tenants[0], user().exchangeEmail).edit(
+      copy.ref.id,
+      'Edit whose notice was lost',
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await feishuEvent(w, pairs.graph, key))?.summary).not.toBe('Edit whose notice was lost');
+    const { sendSpoke } = await import('../../src/app/spoke-worker.ts');
+    await sendSpoke(service.boss, { pairId: pairs.graph.id, action: 'pull' });
+    await until(
+      'Feishu',
+      async () => (await feishuEvent(w, pairs.graph, key))?.summary === 'Edit whose notice was lost',
+    );
+    await until(
+      'Google',
+      async () => (await copyOf(w, pairs.google, key))?.event.summary === 'Edit whose notice was lost',
+    );
+    for (const row of saved) await prisma.spokeSubscription.create({ data: row });
+    await settle();
+  });
+
   it('Graph lifecycle: subscriptionRemoved subscribes anew; reauthorizationRequired renews', async () => {
     const prisma = service.app.db.prisma;
     const graphSubs = async () =>
