@@ -175,3 +175,16 @@ export async function seedInvitation(w: TwoWayWorld, summary: string, start: num
   if (!res.ok) throw new Error(`seed: ${res.status} ${await res.text()}`);
   return event_id;
 }
+
+/** A sync that writes nothing anywhere (Feishu, Google, and Graph by change keys). */
+export async function expectQuiet(w: TwoWayWorld) {
+  const { expect } = await import('vitest');
+  const { runSync } = await import('../../src/app/sync-run.ts');
+  const before = await marks(w);
+  const versions = await graphVersions(w);
+  const r = await runSync(w.app);
+  expect(r.ok).toBe(true);
+  expect(await writesSince(w, before)).toEqual({ feishu: [], google: [], graph: [] });
+  expect(await graphVersions(w)).toEqual(versions);
+  return r;
+}
