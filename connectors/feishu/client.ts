@@ -12,7 +12,7 @@ import { TokenCache } from './cache.ts';
 import { checkEnvelope, TOKEN_INVALID, toBridgeError } from './errors.ts';
 import { type FeishuEvent, toCanonical } from './mapper.ts';
 import { listChanges } from './pull.ts';
-import { writeOps } from './write.ts';
+import { replyAs, writeOps } from './write.ts';
 
 export interface FeishuConnectorOptions {
   appId: string;
@@ -138,6 +138,7 @@ export function createFeishuConnector(options: FeishuConnectorOptions): FeishuCo
     kind: 'feishu',
     listChanges: (calendar, cursor) => listChanges(api, calendar, cursor),
     write: (calendar, ops, writeOptions) => writeOps(api, calendar, ops, writeOptions),
+    reply: (calendar, ref, rsvp) => replyAs(api, calendar, ref, rsvp),
     async listCalendars(owner) {
       const opt = await api.as(owner);
       const out: CalendarInfo[] = [];

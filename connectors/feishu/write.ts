@@ -1,7 +1,13 @@
-/** `write`: create (idempotent by tag), update (patch + attendee diff), remove (already gone = ok). */
+/**
+ * `write`: create (idempotent by tag), update (patch + attendee diff), remove (already gone = ok), as
+ * the calendar owner (user token when there is one). `need_notification` is false unless `notify`: it
+ * governs only Feishu's bot messages to attendees (change events fire either way). Attendees go by a
+ * separate call: Feishu users (`ou_` ids), chats (`oc_`), rooms (`resource` with the room id) and
+ * anyone else as a `third_party` e-mail. `replyAs`: the owner's RSVP.
+ */
 import { createHash } from 'node:crypto';
-import { type BridgeError, formatKey } from '../../src/core/index.ts';
-import type { CalendarRef, WriteOp, WriteOptions, WriteResult } from '../../src/ports/index.ts';
+import { BridgeError, formatKey, type Rsvp } from '../../src/core/index.ts';
+import type { CalendarRef, RemoteRef, WriteOp, WriteOptions, WriteResult } from '../../src/ports/index.ts';
 import type { Api } from './client.ts';
 import { toBridgeError } from './errors.ts';
 import { type FeishuAttendee, fromCanonical } from './mapper.ts';
@@ -134,4 +140,37 @@ export async function writeOps(
     }
   }
   return results;
+}
+
+const RSVP_REPLY: Record<Exclude<Rsvp, 'needs-action'>, 'accept' | 'decline' | 'tentative'> = {
+  accepted: 'accept',
+  declined: 'decline',
+  tentative: 'tentative',
+};
+
+/** The owner's answer to an invitation: needs the owner's user token (the app would answer as itself). */
+export async function replyAs(
+  api: Api,
+  calendar: CalendarRef,
+  ref: RemoteRef,
+  rsvp: Exclude<Rsvp, 'needs-action'>,
+): Promise<WriteResult> {
+  try {
+    const opt = await api.as(calendar.owner);
+    if (!opt) {
+      throw new BridgeError('auth', `feishu: no user token for ${calendar.owner} to reply as`, {
+        provider: 'feishu',
+      });
+    }
+    const calendar_id = await api.resolve(calendar);
+    await api.call('calendar_event.reply', () =>
+      api.sdk.calendar.v4.calendarEvent.reply(
+        { path: { calendar_id, event_id: ref.id }, data: { rsvp_status: RSVP_REPLY[rsvp] } },
+        opt,
+      ),
+    );
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, error: toBridgeError(e, 'reply') };
+  }
 }

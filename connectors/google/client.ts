@@ -8,6 +8,7 @@ import type {
   CalendarConnector,
   CalendarInfo,
   CalendarRef,
+  ChangeFeed,
   ChangePage,
   RoomAccess,
   RoomInfo,
@@ -23,7 +24,9 @@ import {
   type JwtClient,
   type ServiceAccountKey,
 } from './auth.ts';
+import { googleFeed } from './feed.ts';
 import { listChanges } from './reader.ts';
+import { replyGoogle } from './reply.ts';
 import { googleRooms } from './rooms.ts';
 import { Pacer, type RateOptions, type RetryOptions, withRetry } from './transport.ts';
 import { runWrites } from './writer.ts';
@@ -48,11 +51,14 @@ export interface GoogleConnectorOptions {
   /** Client-side pacing per user. Default 600 per 60 s (Calendar's per-user quota). */
   rate?: RateOptions;
   retry?: RetryOptions;
+  /** Requested lifetime of watch channels (seconds). Default: Google's own (7 days per the docs). */
+  channelTtlSeconds?: number;
 }
 
 export function createGoogleConnector(options: GoogleConnectorOptions): CalendarConnector & {
   listRooms(): Promise<RoomInfo[]>;
   rooms: RoomAccess;
+  feed: ChangeFeed;
 } {
   if (!options.credentials?.client_email || !options.credentials.private_key) {
     throw new BridgeError('config', 'google: credentials need client_email and private_key', {
@@ -91,6 +97,9 @@ export function createGoogleConnector(options: GoogleConnectorOptions): Calendar
     // at most 5 override reminders per event
     capabilities: { maxReminders: 5 },
     rooms: googleRooms({ calendar, call, adminEmail: options.adminEmail }),
+    feed: googleFeed({ calendar, call, ttlSeconds: options.channelTtlSeconds }),
+    reply: (ref, remote, rsvp, wo) =>
+      replyGoogle({ calendar, call, sendUpdates: env.sendUpdates }, ref, remote, rsvp, wo),
     listChanges(ref: CalendarRef, cursor: string | null): AsyncIterable<ChangePage> {
       return listChanges({ calendar, call }, ref, cursor);
     },

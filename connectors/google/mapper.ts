@@ -24,6 +24,7 @@ import {
   parseKey,
   type Rsvp,
 } from '../../src/core/index.ts';
+import { plainRule } from '../../src/core/recurrence/index.ts';
 import type { OriginTag } from '../../src/ports/index.ts';
 import { isZone, rfc3339 } from './time.ts';
 
@@ -120,7 +121,10 @@ export function originalTimeOf(g: GEvent): number {
  * The canonical event of a Google event. The key is the origin tag's key when Feisync wrote the
  * event, else `{uid: iCalUID, originalTime}`.
  */
-export function fromGoogle(g: GEvent, calendarZone = 'UTC'): { event: CanonicalEvent; tag?: OriginTag } {
+export function fromGoogle(
+  g: GEvent,
+  calendarZone = 'UTC',
+): { event: CanonicalEvent; tag?: OriginTag; note?: string } {
   let tag = tagOf(g);
   // An instance edited on Google inherits its master's tag: it names the series, so the key of the
   // occurrence is the series uid plus this instance's original start.
@@ -148,7 +152,7 @@ export function fromGoogle(g: GEvent, calendarZone = 'UTC'): { event: CanonicalE
     location: g.location ?? '',
     start: fromGoogleTime(g.start ?? g.originalStartTime ?? undefined, calendarZone),
     end: fromGoogleTime(g.end ?? g.originalStartTime ?? undefined, calendarZone),
-    recurrence: g.recurrence ?? [],
+    recurrence: [],
     status: g.status === 'cancelled' ? 'cancelled' : g.status === 'tentative' ? 'tentative' : 'confirmed',
     visibility:
       g.visibility === 'public'
@@ -173,13 +177,45 @@ export function fromGoogle(g: GEvent, calendarZone = 'UTC'): { event: CanonicalE
       ? priv[PROP_ORIGIN]
       : 'google') as Provider,
   };
+  const rules = plainRecurrence(g);
+  event.recurrence = rules.lines;
   if (g.organizer?.email) {
     event.organizer = { email: g.organizer.email };
     if (g.organizer.displayName) event.organizer.name = g.organizer.displayName;
   }
   if (conference) event.conferenceUrl = conference;
   if (g.updated) event.updatedAt = Math.floor(Date.parse(g.updated) / 1000);
-  return tag ? { event, tag } : { event };
+  return { event, ...(tag ? { tag } : {}), ...(rules.note ? { note: rules.note } : {}) };
+}
+
+/**
+ * The event's recurrence lines with RFC 7529 RRULEs (RSCALE, SKIP) made plain RFC 5545 (see
+ * plainRule): exact where RFC 5545 can say the same; a SKIP it cannot say is narrowed to OMIT; a
+ * non-Gregorian calendar leaves no rule (the event reads as its first occurrence). Both say so in
+ * the note.
+ */
+function plainRecurrence(g: GEvent): { lines: string[]; note?: string } {
+  const lines = g.recurrence ?? [];
+  if (!lines.some((l) => /^RRULE:.*RSCALE=/i.test(l))) return { lines };
+  const dtstart = g.start?.date ?? String(g.start?.dateTime ?? '').slice(0, 10);
+  const notes: string[] = [];
+  const out: string[] = [];
+  for (const line of lines) {
+    if (!/^RRULE:.*RSCALE=/i.test(line)) {
+      out.push(line);
+      continue;
+    }
+    try {
+      const p = plainRule(line, dtstart);
+      if (p.note) notes.push(p.note);
+      if (p.rrule) out.push(`RRULE:${p.rrule}`);
+    } catch (e) {
+      notes.push(`unreadable rule left out: ${(e as Error).message}`);
+    }
+  }
+  // Without an RRULE, EXDATE/RDATE lines no longer describe a series.
+  const lines2 = out.some((l) => /^RRULE:/i.test(l)) ? out : [];
+  return { lines: lines2, note: notes.join('; ') || undefined };
 }
 
 function safeKey(text: string) {

@@ -4,7 +4,7 @@
  * an upsert of an exception with status `cancelled` (its master is read once to name its series).
  */
 import type { calendar_v3 } from 'googleapis';
-import type { BridgeError } from '../../src/core/index.ts';
+import type { BridgeError, Rsvp } from '../../src/core/index.ts';
 import { formatKey } from '../../src/core/index.ts';
 import type { CalendarRef, ChangePage, RemoteEvent } from '../../src/ports/index.ts';
 import { fromGoogle, type GEvent, originalTimeOf } from './mapper.ts';
@@ -59,10 +59,12 @@ export async function* listChanges(
         else page.removals.push({ ref: { id: g.id ?? '', version: g.etag ?? undefined } });
         continue;
       }
-      const { event, tag } = fromGoogle(g, zone);
+      const { event, tag, note } = fromGoogle(g, zone);
       const up: RemoteEvent = { ref: { id: g.id!, version: g.etag ?? undefined }, event };
       if (tag) up.tag = tag;
+      if (note) up.note = note;
       if (g.recurringEventId) up.parent = g.recurringEventId;
+      Object.assign(up, identity(g, ref.owner));
       page.upserts.push(up);
     }
     pageToken = data.nextPageToken ?? undefined;
@@ -70,6 +72,29 @@ export async function* listChanges(
     yield page;
   } while (pageToken);
 }
+
+/**
+ * What reverse sync needs beyond the event: the iCalUID (instances share their series') and the
+ * owner's own answer when the owner is an invited attendee (the `self` attendee, or the one with the
+ * owner's address) and not the organizer.
+ */
+export function identity(g: GEvent, owner: string): Pick<RemoteEvent, 'icalUid' | 'selfRsvp'> {
+  const out: Pick<RemoteEvent, 'icalUid' | 'selfRsvp'> = {};
+  if (g.iCalUID) out.icalUid = g.iCalUID;
+  if (g.organizer?.self) return out;
+  const me = (g.attendees ?? []).find(
+    (a) => a.self === true || (a.email && a.email.toLowerCase() === owner.toLowerCase()),
+  );
+  if (me) out.selfRsvp = SELF_RSVP[me.responseStatus ?? 'needsAction'] ?? 'needs-action';
+  return out;
+}
+
+const SELF_RSVP: Record<string, Rsvp> = {
+  needsAction: 'needs-action',
+  accepted: 'accepted',
+  declined: 'declined',
+  tentative: 'tentative',
+};
 
 /** A cancelled occurrence carries only its id, series and original start: fill in from the master. */
 async function cancelledInstance(
@@ -116,6 +141,7 @@ async function cancelledInstance(
   }
   event.key = { uid: m.key.uid, originalTime };
   const out: RemoteEvent = { ref: { id: g.id!, version: g.etag ?? undefined }, event, parent: masterId };
+  if (master.iCalUID) out.icalUid = master.iCalUID;
   if (mtag) out.tag = { pair: mtag.pair, key: formatKey(event.key) };
   return out;
 }

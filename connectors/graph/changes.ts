@@ -5,15 +5,24 @@
  * exceptions make the connector read their series master (batched GETs, 20 per request, with the
  * origin property expanded); an exception is an upsert keyed by the master's uid and its original
  * start. `@removed` ids become removals (Graph names only the instance id). A refused token (410)
- * yields `{expired: true}`.
+ * yields `{expired: true}`. Each upsert carries the iCalUId (an exception its series') and, on an
+ * event the mailbox owner did not organize, the owner's answer (`selfRsvp`).
  */
-import { BridgeError, type InstanceKey } from '../../src/core/index.ts';
+import { BridgeError, type InstanceKey, type Rsvp } from '../../src/core/index.ts';
 import type { CalendarRef, ChangePage, RemoteEvent } from '../../src/ports/connector.ts';
 import { runBatched } from './batch.ts';
 import { calendarBase, GraphClient } from './client.ts';
 import { fromGraph, ORIGIN_PROPERTY } from './mapper.ts';
 
 const enc = encodeURIComponent;
+/** The owner's answer on an event they did not organize (`responseStatus.response`). */
+const SELF_RSVP: Record<string, Rsvp> = {
+  accepted: 'accepted',
+  declined: 'declined',
+  tentativelyAccepted: 'tentative',
+  notResponded: 'needs-action',
+  none: 'needs-action',
+};
 const DAY = 86_400_000;
 const PAGE_SIZE = 100;
 const expand = `$expand=${enc(`singleValueExtendedProperties($filter=id eq '${ORIGIN_PROPERTY}')`)}`;
@@ -76,15 +85,18 @@ export async function* listChanges(
     for (const [id, body] of full) if (body.type === 'seriesMaster') masters.set(id, body);
 
     const upserts: RemoteEvent[] = [];
-    const push = (g: any, key?: InstanceKey, parent?: string) => {
+    const push = (g: any, key?: InstanceKey, parent?: string, icalUid = g.iCalUId) => {
       if (emitted.has(g.id)) return;
       emitted.add(g.id);
       const { event, tag } = fromGraph(g, key);
+      const self = g.isOrganizer === false ? SELF_RSVP[g.responseStatus?.response] : undefined;
       upserts.push({
         ref: { id: g.id, version: g.changeKey },
         event,
         ...(tag ? { tag } : {}),
         ...(parent ? { parent } : {}),
+        ...(icalUid ? { icalUid } : {}),
+        ...(g.isOrganizer === false ? { selfRsvp: self ?? 'needs-action' } : {}),
       });
     };
     for (const x of live) {
@@ -97,10 +109,12 @@ export async function* listChanges(
       push(master);
       if (x.type === 'exception') {
         const uid = fromGraph(master).event.key.uid;
+        // an occurrence's own iCalUId differs from its series'; the series' one names the event
         push(
           full.get(x.id) ?? x,
           { uid, originalTime: Math.floor(Date.parse(x.originalStart) / 1000) },
           x.seriesMasterId,
+          master.iCalUId,
         );
       }
     }

@@ -19,11 +19,14 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../../src/ports/connector.ts';
+import type { ChangeFeed } from '../../src/ports/feed.ts';
 import { type BatchRequest, type BatchResult, runBatched } from './batch.ts';
 import { listChanges } from './changes.ts';
 import { calendarBase, GraphClient, type GraphClientOptions } from './client.ts';
 import { fromResponse } from './errors.ts';
+import { graphFeed } from './feed.ts';
 import { ORIGIN_PROPERTY, tagValue, toGraph, transactionIdOf } from './mapper.ts';
+import { graphReply } from './reply.ts';
 import { graphRooms } from './rooms.ts';
 import { localToUtc } from './time.ts';
 
@@ -34,6 +37,8 @@ export interface GraphConnectorOptions extends GraphClientOptions {
   verifyCreates?: boolean;
   /** Zone written for all-day events (they carry dates only). Default UTC. */
   allDayTimeZone?: string;
+  /** Lifetime of change-notification subscriptions, minutes (at most 4,230). Default 4,200. */
+  subscriptionMinutes?: number;
 }
 
 export interface RoomInfo {
@@ -47,6 +52,7 @@ export interface GraphConnector extends CalendarConnector {
   readonly client: GraphClient;
   listRooms(): Promise<RoomInfo[]>;
   readonly rooms: RoomAccess;
+  readonly feed: ChangeFeed;
   /** Requests sent as `$batch` by the last write() calls, for figures. */
   readonly stats: { batches: number };
 }
@@ -360,5 +366,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
     listCalendars,
     listRooms,
     rooms: graphRooms(client),
+    feed: graphFeed(client, { lifetimeMinutes: options.subscriptionMinutes }),
+    reply: graphReply(client),
   };
 }

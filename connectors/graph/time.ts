@@ -46,12 +46,18 @@ export function isIana(zone: string): boolean {
   }
 }
 
+/** Outlook's legacy custom zone (`originalStartTimeZone`): its rules are not exposed by Graph. */
+export const CUSTOM_ZONE = 'tzone://Microsoft/Custom';
+
 /**
  * The IANA zone for a Graph `timeZone` value (a Windows name or an IANA name), else undefined.
- * `UTC` and `tzone://Microsoft/Utc` are UTC.
+ * `UTC` and `tzone://Microsoft/Utc` are UTC. `tzone://Microsoft/Custom` (a legacy custom zone set in
+ * desktop Outlook) has no IANA equivalent: undefined, and readers fall back to the zone the event's
+ * `start`/`end` came in (UTC unless `Prefer: outlook.timezone` asked otherwise), whose instants are
+ * exact (the event reference: use the UTC start/end, treat original*TimeZone as a hint).
  */
 export function ianaOf(name: string | undefined | null): string | undefined {
-  if (!name) return undefined;
+  if (!name || name === CUSTOM_ZONE) return undefined;
   if (name === 'UTC' || name === 'tzone://Microsoft/Utc' || name === 'Etc/UTC' || name === 'GMT')
     return 'UTC';
   const fromWindows = toIanaZone(name);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WINDOWS_TO_IANA_MAP } from 'windows-iana';
-import { toIanaZone, toWindowsZone } from './zones.ts';
+import { toIanaZone, toWindowsZone, windowsZoneRows } from './zones.ts';
 
 describe('zones: IANA <-> Windows (CLDR windowsZones)', () => {
   it('maps known pairs both ways', () => {
@@ -36,6 +35,24 @@ describe('zones: IANA <-> Windows (CLDR windowsZones)', () => {
     expect(toIanaZone('china standard time')).toBe('Asia/Shanghai');
   });
 
+  it('follows current CLDR (48): Kazakhstan, Mexico and Ciudad Juarez as they are now', () => {
+    expect(toWindowsZone('Asia/Almaty')).toBe('West Asia Standard Time');
+    expect(toWindowsZone('Asia/Qostanay')).toBe('West Asia Standard Time');
+    expect(toIanaZone('Central Asia Standard Time')).toBe('Asia/Bishkek');
+    expect(toIanaZone('Mountain Standard Time (Mexico)')).toBe('America/Mazatlan');
+    expect(toWindowsZone('America/Mazatlan')).toBe('Mountain Standard Time (Mexico)');
+    expect(toWindowsZone('America/Chihuahua')).toBe('Central Standard Time (Mexico)');
+    expect(toWindowsZone('America/Ciudad_Juarez')).toBe('Mountain Standard Time');
+    // The row whose _type ends in a space still maps its last zone.
+    expect(windowsZoneRows().every((r) => r.iana.every((z) => z.trim() === z && z !== ''))).toBe(true);
+  });
+
+  it('resolves CLDR-deprecated zones through their replacement', () => {
+    expect(toWindowsZone('America/Santa_Isabel')).toBe('Pacific Standard Time (Mexico)');
+    expect(toWindowsZone('Europe/Uzhgorod')).toBe('FLE Standard Time');
+    expect(toWindowsZone('Asia/Choibalsan')).toBe('Ulaanbaatar Standard Time');
+  });
+
   it('returns undefined for unknown names', () => {
     expect(toWindowsZone('Mars/Olympus_Mons')).toBeUndefined();
     expect(toWindowsZone('')).toBeUndefined();
@@ -44,7 +61,7 @@ describe('zones: IANA <-> Windows (CLDR windowsZones)', () => {
   });
 
   it('every IANA zone in the table maps to a Windows zone and back consistently', () => {
-    const names = new Set(WINDOWS_TO_IANA_MAP.flatMap((row) => [...row.iana]));
+    const names = new Set(windowsZoneRows().flatMap((row) => row.iana));
     expect(names.size).toBeGreaterThan(400);
     for (const iana of names) {
       const windows = toWindowsZone(iana);
@@ -56,7 +73,7 @@ describe('zones: IANA <-> Windows (CLDR windowsZones)', () => {
   });
 
   it('every Windows zone has a default IANA zone that Intl knows', () => {
-    const windowsNames = new Set(WINDOWS_TO_IANA_MAP.map((row) => row.windowsName));
+    const windowsNames = new Set(windowsZoneRows().map((row) => row.windows));
     expect(windowsNames.size).toBeGreaterThan(130);
     for (const w of windowsNames) {
       const iana = toIanaZone(w);

@@ -30,6 +30,16 @@ export interface RemoteEvent {
   tag?: OriginTag;
   /** For an exception (an instance of a series): the id of its series master on this provider. */
   parent?: string;
+  /** The provider's iCalendar UID (Google `iCalUID`, Graph `iCalUId`), for adopting an event that
+   * already exists under the same UID; an exception carries its series' UID. */
+  icalUid?: string;
+  /**
+   * The calendar owner's own answer when the owner is an attendee of this copy but not its organizer
+   * (Google's `self` attendee, Graph `responseStatus`); absent on the owner's own events.
+   */
+  selfRsvp?: Rsvp;
+  /** What the connector had to change to read the event (e.g. an RFC 7529 rule made plain). */
+  note?: string;
 }
 
 export interface RemoteRemoval {
@@ -165,6 +175,19 @@ export interface CalendarConnector {
   listRooms?(): Promise<RoomInfo[]>;
   /** Room bookings, where the connector supports them (optional; see RoomAccess). */
   readonly rooms?: RoomAccess;
+  /**
+   * Answers an invitation as the calendar's owner (RSVP): Feishu `POST .../events/:event_id/reply`
+   * with the owner's user token (`ref` may name an occurrence, `{uid}_{original_time}`); Google a
+   * patch of the owner's attendee entry; Graph `accept`/`decline`/`tentativelyAccept`. The organizer
+   * hears of it only with `notify` (Google `sendUpdates`, Graph `sendResponse`; Feishu has no switch).
+   * Answering an event the owner organizes, or is not invited to, fails. The result carries no ref.
+   */
+  reply?(
+    calendar: CalendarRef,
+    ref: RemoteRef,
+    rsvp: Exclude<Rsvp, 'needs-action'>,
+    options?: WriteOptions,
+  ): Promise<WriteResult>;
   /** Push notifications of changes (spokes on two-way pairs; see ChangeFeed). */
   readonly feed?: ChangeFeed;
 }

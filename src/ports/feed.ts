@@ -54,10 +54,18 @@ export interface PushParse {
 export interface ChangeFeed {
   /** Starts notifications for the calendar to `address`, presenting `secret` on every delivery. */
   subscribe(calendar: CalendarRef, address: string, secret: string): Promise<Subscription>;
-  /** Extends a subscription (Graph PATCH) or replaces it (Google: a new channel; stop the old one). */
+  /**
+   * Extends a subscription (Graph PATCH) or replaces it (Google: a new channel, then the old one is
+   * stopped). Store the returned Subscription in place of the old one: its id differs for Google
+   * always, and for Graph when the provider had lost the subscription (then it subscribes anew).
+   */
   renew(sub: Subscription, address: string, secret: string): Promise<Subscription>;
   /** Stops it; one already gone is a success. */
   unsubscribe(sub: Subscription): Promise<void>;
-  /** Reads one inbound delivery (no I/O). Malformed input throws BridgeError kind `invalid`. */
+  /**
+   * Reads one inbound delivery (no I/O). Malformed input throws BridgeError kind `invalid`. A Google
+   * `sync` may arrive before `subscribe` has resolved (so before the channel is stored): answer it
+   * without looking the subscription up. Graph's validation handshake yields no notification.
+   */
   parse(request: PushRequest): PushParse;
 }

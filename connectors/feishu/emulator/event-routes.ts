@@ -9,7 +9,15 @@ import {
   encodeCursor,
   pageSize,
 } from './calendars.ts';
-import { addAttendees, createEvent, deleteEvent, patchEvent, removeAttendees, seconds } from './mutations.ts';
+import {
+  addAttendees,
+  createEvent,
+  deleteEvent,
+  patchEvent,
+  removeAttendees,
+  replyEvent,
+  seconds,
+} from './mutations.ts';
 import { occurrences } from './recurrence.ts';
 import type { StoredEvent } from './store.ts';
 
@@ -208,6 +216,14 @@ export function eventRoutes(router: Router, ctx: Ctx) {
     return ok({});
   });
   router.on('GET', `${base}/:event_id/instances`, (req) => instances(ctx, req));
+  router.on('POST', `${base}/:event_id/reply`, (req) => {
+    const token = authorize(ctx, req, 'calendar_event.reply');
+    const { cal } = calendarFor(ctx, token, req.params.calendar_id, 'read');
+    const ev = ctx.store.event(cal.calendar_id, req.params.event_id);
+    if (ev?.deleted) return ferr(403, 193003, 'event is deleted');
+    replyEvent(ctx, cal.calendar_id, req.params.event_id, token.open_id, req.json().rsvp_status);
+    return ok({});
+  });
   router.on('GET', `${base}/:event_id/attendees`, (req) => {
     const token = authorize(ctx, req, 'calendar_event_attendee.list');
     const { cal } = calendarFor(ctx, token, req.params.calendar_id, 'read');
@@ -237,7 +253,14 @@ export function eventRoutes(router: Router, ctx: Ctx) {
   router.on('POST', `${base}/:event_id/attendees/batch_delete`, (req) => {
     const token = authorize(ctx, req, 'calendar_event_attendee.batch_delete');
     const { cal } = calendarFor(ctx, token, req.params.calendar_id, 'write');
-    removeAttendees(ctx, cal.calendar_id, req.params.event_id, req.json().attendee_ids ?? []);
+    const body = req.json();
+    removeAttendees(
+      ctx,
+      cal.calendar_id,
+      req.params.event_id,
+      body.attendee_ids ?? [],
+      notifyOf(body.need_notification),
+    );
     return ok({});
   });
 }

@@ -176,12 +176,50 @@ export function addAttendees(ctx: Ctx, calendar_id: string, event_id: string, li
   return out;
 }
 
-export function removeAttendees(ctx: Ctx, calendar_id: string, event_id: string, ids: string[]) {
+export function removeAttendees(
+  ctx: Ctx,
+  calendar_id: string,
+  event_id: string,
+  ids: string[],
+  notify = true,
+) {
   const { ev } = target(ctx, calendar_id, event_id);
   const left = ev.attendees.filter((a) => !ids.includes(a.attendee_id));
   if (ids.length > 0 && left.length === ev.attendees.length) {
     return ferr(404, 194000, 'attendee not found');
   }
   ctx.store.putEvent(calendar_id, ev.data, left, false);
+  // need_notification (default true) governs the message to the removed attendees only.
+  if (notify) ctx.store.notifications.push({ calendar_id, event_id, op: 'attendees_removed' });
   ctx.eventChanged(calendar_id, event_id, 'update');
+}
+
+/**
+ * `POST .../events/:event_id/reply`: the caller (a user token's user) answers as an attendee. Every
+ * calendar holding the event (organizer's and invitees' copies) shows the new answer, and each sends an
+ * `rsvp` change event. A caller who is not an attendee gets 193002 (no reply for them is documented;
+ * the stricter reading). An occurrence id of a series becomes an exception, as for a patch.
+ */
+export function replyEvent(
+  ctx: Ctx,
+  calendar_id: string,
+  event_id: string,
+  open_id: string | undefined,
+  rsvp: unknown,
+) {
+  if (!['accept', 'decline', 'tentative'].includes(String(rsvp))) badParam('rsvp_status');
+  const { ev } = target(ctx, calendar_id, event_id);
+  if (!open_id || !ev.attendees.some((a) => a.type === 'user' && a.user_id === open_id)) {
+    return ferr(403, 193002, 'no permission to operate event');
+  }
+  const answer = (list: Attendee[]) =>
+    list.map((a) => (a.type === 'user' && a.user_id === open_id ? { ...a, rsvp_status: String(rsvp) } : a));
+  ctx.store.putEvent(calendar_id, ev.data, answer(ev.attendees), false);
+  ctx.eventChanged(calendar_id, event_id, 'rsvp');
+  for (const [other, events] of ctx.store.events) {
+    const copy = other === calendar_id ? undefined : events.get(event_id);
+    if (!copy || copy.deleted) continue;
+    ctx.store.putEvent(other, copy.data, answer(copy.attendees), false);
+    ctx.eventChanged(other, event_id, 'rsvp');
+  }
 }

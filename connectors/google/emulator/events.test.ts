@@ -73,7 +73,7 @@ describe('google emulator: events', () => {
     expect((await failure(cal.events.get({ calendarId: 'primary', eventId: 'nosuch1' }))).status).toBe(404);
   });
 
-  it('imports by iCalUID (required; a second import of the same iCalUID is a duplicate)', async () => {
+  it('imports by iCalUID (required); importing it again updates that event; insert refuses a known iCalUID', async () => {
     const imp = await cal.events.import({
       calendarId: 'primary',
       requestBody: { ...body(), iCalUID: 'feishu-uid-1@feishu', organizer: { email: 'boss@example.com' } },
@@ -85,13 +85,45 @@ describe('google emulator: events', () => {
     expect((await failure(cal.events.import({ calendarId: 'primary', requestBody: body() }))).status).toBe(
       400,
     );
+    const again = await cal.events.import({
+      calendarId: 'primary',
+      requestBody: { ...body(), summary: 'moved', iCalUID: 'feishu-uid-1@feishu', sequence: 2 },
+    });
+    expect(again.data).toMatchObject({ id: imp.data.id, summary: 'moved', sequence: 2 });
+    expect(again.data.etag).not.toBe(imp.data.etag);
+    const all = await cal.events.list({ calendarId: 'primary', iCalUID: 'feishu-uid-1@feishu' });
+    expect(all.data.items?.map((e) => e.id)).toEqual([imp.data.id]);
     const dup = await failure(
-      cal.events.import({
+      cal.events.insert({
         calendarId: 'primary',
         requestBody: { ...body(), iCalUID: 'feishu-uid-1@feishu' },
       }),
     );
-    expect(dup.status).toBe(409);
+    expect(dup).toMatchObject({ status: 409, reason: 'duplicate' });
+    // A deleted event keeps its iCalUID: insert still refuses it, import brings the event back.
+    await cal.events.delete({ calendarId: 'primary', eventId: imp.data.id! });
+    expect(
+      (
+        await failure(
+          cal.events.insert({
+            calendarId: 'primary',
+            requestBody: { ...body(), iCalUID: 'feishu-uid-1@feishu' },
+          }),
+        )
+      ).status,
+    ).toBe(409);
+    const revived = await cal.events.import({
+      calendarId: 'primary',
+      requestBody: { ...body(), iCalUID: 'feishu-uid-1@feishu' },
+    });
+    expect(revived.data).toMatchObject({ id: imp.data.id, status: 'confirmed' });
+    // Another calendar has iCalUIDs of its own.
+    const bob = calendarFor(em.url, 'bob@example.com');
+    const other = await bob.events.insert({
+      calendarId: 'primary',
+      requestBody: { ...body(), iCalUID: 'feishu-uid-1@feishu' },
+    });
+    expect(other.data.iCalUID).toBe('feishu-uid-1@feishu');
   });
 
   it('patch merges extended properties (null deletes) and replaces arrays; update replaces everything', async () => {

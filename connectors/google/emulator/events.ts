@@ -66,6 +66,10 @@ function fresh(ctx: Ctx, cal: Calendar, body: Json, id: string): Json {
   };
 }
 
+/** The series master or single event of a calendar holding an iCalUID (instances share their master's). */
+const byICalUID = (cal: Calendar, uid: string) =>
+  [...cal.events.values()].find((s) => s.ev.iCalUID === uid && !s.ev.recurringEventId);
+
 export function insert(ctx: Ctx, who: Principal, req: EmRequest): EmResponse {
   const cal = calendarFor(ctx, who, req.params.calendarId);
   checkSendUpdates(req);
@@ -79,22 +83,36 @@ export function insert(ctx: Ctx, who: Principal, req: EmRequest): EmResponse {
     if (cal.ever.has(body.id)) return gfail(409, 'duplicate', 'The requested identifier already exists.');
     id = body.id;
   } else id = newId();
+  // iCalUIDs are unique per calendar: inserting one the calendar already holds (even deleted) is a
+  // duplicate, as for ids (the stricter reading; events.import is the way to update by iCalUID).
+  if (typeof body.iCalUID === 'string' && byICalUID(cal, body.iCalUID)) {
+    return gfail(409, 'duplicate', 'The requested identifier already exists.');
+  }
   const ev = fresh(ctx, cal, body, id);
   delete ev.organizer;
   ev.organizer = { email: cal.owner, self: true };
   return { status: 200, body: save(ctx, cal, ev).ev };
 }
 
+/**
+ * events.import: a private copy of an event identified by its iCalUID (required). What importing an
+ * iCalUID the calendar already holds does is not documented and reported both ways; the emulator
+ * follows the report that import replaces it: the existing event (same id, a deleted one revived)
+ * takes the imported fields, with a sequence no lower than before.
+ */
 export function importEvent(ctx: Ctx, who: Principal, req: EmRequest): EmResponse {
   const cal = calendarFor(ctx, who, req.params.calendarId);
   const body = req.json<Json>();
   if (typeof body.iCalUID !== 'string' || body.iCalUID === '')
     return badRequest('Missing iCalUID.', 'required');
-  // Reported: an existing iCalUID is rejected as a duplicate whatever its sequence (stricter reading).
-  for (const s of cal.events.values()) {
-    if (s.ev.iCalUID === body.iCalUID && !s.ev.recurringEventId) {
-      return gfail(409, 'duplicate', 'The requested identifier already exists.');
-    }
+  const existing = byICalUID(cal, body.iCalUID);
+  if (existing) {
+    const current = existing.ev;
+    const next = fresh(ctx, cal, { ...body, id: undefined }, current.id);
+    next.created = current.created;
+    next.htmlLink = current.htmlLink;
+    next.sequence = Math.max(Number(body.sequence ?? 0), Number(current.sequence ?? 0));
+    return { status: 200, body: save(ctx, cal, next).ev };
   }
   let id = newId();
   if (body.id !== undefined) {

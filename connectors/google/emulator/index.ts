@@ -9,6 +9,11 @@
  *   Each room has a calendar (id = `resourceEmail`) that books, answers and shows the events naming it
  *   as a `resource: true` attendee (rooms.ts).
  *
+ * iCalUIDs are unique per calendar: `insert` with an iCalUID the calendar holds (even a deleted
+ * event's) answers 409 `duplicate`; `import` of such an iCalUID updates that event (same id; a deleted
+ * one comes back). Watch channels notify every change, the caller's own writes included, until they
+ * expire on the emulator clock (`/_emulator/clock`) or are stopped.
+ *
  * Quotas are enforced by default on a sliding window: 600 requests/min per user and 10,000/min per
  * project (the service account's e-mail domain). A user overrun answers 403 `userRateLimitExceeded`,
  * a project overrun 403 `rateLimitExceeded` (or 429 with Retry-After if `projectStatus: 429`).

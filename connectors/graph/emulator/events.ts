@@ -158,3 +158,49 @@ export function deleteEvent(
   reflectRooms(ctx, user.id, ev.seriesMasterId ?? ev.id);
   return { status, body: undefined };
 }
+
+const RESPONSES: Record<string, string> = {
+  accept: 'accepted',
+  decline: 'declined',
+  tentativelyAccept: 'tentativelyAccepted',
+};
+
+/**
+ * `POST .../events/{id}/accept|decline|tentativelyAccept` `{comment?, sendResponse?}`: the mailbox
+ * answers an invitation; 202 with no body. The organizer's own event cannot be answered (400). An
+ * occurrence answered becomes an exception. A declined meeting stays on the calendar, answered
+ * `declined` (whether Exchange moves it to Deleted Items is a mailbox setting the docs leave out).
+ */
+export function respondEvent(
+  ctx: EventsContext,
+  req: EmRequest,
+  user: User,
+  id: string,
+  action: string,
+): EmResponse {
+  const { store, clock } = ctx;
+  let ev = findEvent(store, user.id, id) ?? notFound();
+  const body = req.json();
+  if (body.sendResponse !== undefined && typeof body.sendResponse !== 'boolean') {
+    invalid('sendResponse must be a boolean.');
+  }
+  const organizer = (store.events.get(ev.seriesMasterId ?? '') ?? ev).data.isOrganizer !== false;
+  if (organizer) {
+    gfail(
+      400,
+      'ErrorInvalidRequest',
+      "You can't respond to this meeting because you're the meeting organizer.",
+    );
+  }
+  const before = store.events.has(ev.id) ? cloneEvent(ev) : undefined;
+  if (ev.data.type === 'occurrence') {
+    ev = { ...ev, data: { ...ev.data, type: 'exception' } };
+    store.events.set(ev.id, ev);
+  }
+  ev.data.responseStatus = { response: RESPONSES[action], time: new Date(clock.now()).toISOString() };
+  ev.data.changeKey = newChangeKey();
+  ev.data.lastModifiedDateTime = new Date(clock.now()).toISOString();
+  ev.seq = store.change(ev, before);
+  ctx.notify(user.id, ev.calendarId, ev.id, 'updated', ev.data.changeKey);
+  return { status: 202, body: undefined };
+}

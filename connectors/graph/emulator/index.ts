@@ -3,8 +3,9 @@
  *
  * Serves `/{tenant}/oauth2/v2.0/token` (client credentials) and `/v1.0/...`: users' calendars,
  * events CRUD (transactionId, If-Match/changeKey, time zones, isAllDay, series, exceptions,
- * extended properties), calendarView, instances, calendarView/delta, `$batch`, subscriptions with
- * change notifications, and `/places/microsoft.graph.room`. Seeded rooms are mailboxes too, which
+ * extended properties), answers to invitations (accept, decline, tentativelyAccept), calendarView,
+ * instances, calendarView/delta, `$batch`, subscriptions with change notifications (lifecycle ones
+ * included), and `/places/microsoft.graph.room`. Seeded rooms are mailboxes too, which
  * book, answer and show the meetings that name them as resource attendees (rooms.ts).
  *
  * Control calls besides the shared ones (reset, seed, state, requests, faults, clock):
@@ -15,6 +16,11 @@
  *   concurrency observable), transactionId de-duplication window 3,600 s. `{enabled: false}` turns
  *   throttling off for benchmarks and demos. `reset` restores the defaults. The seed may carry
  *   `limits` too.
+ * - `POST /_emulator/lifecycle` `{subscriptionId, lifecycleEvent}` sends a lifecycle notification
+ *   (`reauthorizationRequired`, `subscriptionRemoved`, which also deletes the subscription, or
+ *   `missed`) to the subscription's `lifecycleNotificationUrl` (subscriptions.ts). Subscriptions
+ *   expire on the emulator clock (`/_emulator/clock`): an expired one gets no more deliveries and
+ *   reads as not found. `POST /v1.0/subscriptions/{id}/reauthorize` answers 204.
  * - `GET /_emulator/state` also lists `subscriptions` and `notifications` (delivery attempts).
  */
 import { type Clock, type EmRequest, type EmResponse, HttpError, startServer } from '../../emulator/index.ts';
@@ -23,7 +29,14 @@ import { runBatch } from './batch.ts';
 import { DeltaRounds } from './delta.ts';
 import { gfail, notFound } from './errors.ts';
 import { render } from './eventio.ts';
-import { createEvent, deleteEvent, type EventsContext, getEvent, updateEvent } from './events.ts';
+import {
+  createEvent,
+  deleteEvent,
+  type EventsContext,
+  getEvent,
+  respondEvent,
+  updateEvent,
+} from './events.ts';
 import { Store } from './model.ts';
 import { reflectRooms } from './rooms.ts';
 import { seedStore } from './seed.ts';
@@ -152,6 +165,8 @@ class GraphEmulator {
     const p = req.path.slice('/v1.0'.length);
     const m = req.method;
     if (p === '/places/microsoft.graph.room' && m === 'GET') return listRooms(this.store, req);
+    const reauth = /^\/subscriptions\/([^/]+)\/reauthorize$/.exec(p);
+    if (reauth && m === 'POST') return this.subs.reauthorize(decodeURIComponent(reauth[1]));
     const sub = /^\/subscriptions(?:\/([^/]+))?$/.exec(p);
     if (sub) {
       if (!sub[1] && m === 'POST') return this.subs.create(req, auth.tenantId, auth.clientId);
@@ -181,11 +196,14 @@ class GraphEmulator {
     if (rest === '/events' && m === 'GET') return listEvents(this.store, req, user, cal);
     if (rest === '/events' && m === 'POST') return createEvent(this.events, req, user, cal);
     if (rest === '/calendarView' && m === 'GET') return calendarView(this.store, req, user, cal);
-    const em = /^\/events\/([^/]+)(?:\/(instances|cancel))?$/.exec(rest);
+    const em = /^\/events\/([^/]+)(?:\/(instances|cancel|accept|decline|tentativelyAccept))?$/.exec(rest);
     if (!em) return undefined;
     const id = decodeURIComponent(em[1]);
     if (em[2] === 'instances' && m === 'GET') return instances(this.store, req, user, id);
     if (em[2] === 'cancel' && m === 'POST') return deleteEvent(this.events, req, user, id, 202);
+    if (em[2] && em[2] !== 'instances' && em[2] !== 'cancel' && m === 'POST') {
+      return respondEvent(this.events, req, user, id, em[2]);
+    }
     if (em[2]) return undefined;
     if (m === 'GET') return getEvent(this.events, req, user, id);
     if (m === 'PATCH') return updateEvent(this.events, req, user, id);
@@ -203,7 +221,10 @@ export async function startGraphEmulator(
       reset: () => em!.reset(),
       seed: (b) => em!.seed(b),
       state: () => em!.state(),
-      control: { limits: (req) => ({ status: 200, body: em!.setLimits(req.json()) }) },
+      control: {
+        limits: (req) => ({ status: 200, body: em!.setLimits(req.json()) }),
+        lifecycle: (req) => em!.subs.lifecycle(req.json()),
+      },
       handle: (req) => em!.handle(req),
     },
     { port: options.port, host: options.host },

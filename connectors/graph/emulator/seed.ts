@@ -47,6 +47,12 @@ function seedEvent(store: Store, e: any, nowMs: number): StoredEvent {
   applyBody(ev, body, nowMs);
   if (e.changeKey) ev.data.changeKey = e.changeKey;
   if (e.iCalUId) ev.data.iCalUId = e.iCalUId;
+  // An invitation in the mailbox: someone else organizes it, and the mailbox answered (or not).
+  if (e.isOrganizer === false) {
+    ev.data.isOrganizer = false;
+    ev.data.responseStatus = e.responseStatus ?? { response: 'notResponded', time: '0001-01-01T00:00:00Z' };
+    if (e.organizer) ev.data.organizer = e.organizer;
+  }
   ev.data.type = e.recurrence ? 'seriesMaster' : 'singleInstance';
   store.events.set(id, ev);
   ev.seq = store.change(ev);

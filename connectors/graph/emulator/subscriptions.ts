@@ -168,6 +168,54 @@ export class Subscriptions {
     return { status: 200, body: this.render(req, s) };
   }
 
+  /** `POST /subscriptions/{id}/reauthorize`: 204, the expiry unchanged (the docs' reauthorize action). */
+  reauthorize(id: string): EmResponse {
+    this.live(id);
+    return { status: 204 };
+  }
+
+  /**
+   * Control call `POST /_emulator/lifecycle` `{subscriptionId, lifecycleEvent}`: sends a lifecycle
+   * notification (`reauthorizationRequired`, `subscriptionRemoved` or `missed`) to the subscription's
+   * `lifecycleNotificationUrl`, in the documented shape `{value: [{lifecycleEvent, subscriptionId,
+   * subscriptionExpirationDateTime, clientState, tenantId}]}`. `subscriptionRemoved` deletes the
+   * subscription first (no more deliveries). A subscription without a lifecycle URL gets nothing from
+   * Graph (the docs send lifecycle events to that URL only), so the call answers 400 then.
+   */
+  lifecycle(body: { subscriptionId?: string; lifecycleEvent?: string }): EmResponse {
+    const s = this.store.subscriptions.get(String(body.subscriptionId));
+    if (!s) return { status: 404, body: { error: 'no such subscription' } };
+    const event = String(body.lifecycleEvent);
+    if (!['reauthorizationRequired', 'subscriptionRemoved', 'missed'].includes(event)) {
+      return { status: 400, body: { error: `unknown lifecycleEvent ${event}` } };
+    }
+    if (!s.lifecycleNotificationUrl) {
+      return { status: 400, body: { error: 'the subscription has no lifecycleNotificationUrl' } };
+    }
+    if (event === 'subscriptionRemoved') this.store.subscriptions.delete(s.id);
+    const payload = {
+      value: [
+        {
+          lifecycleEvent: event,
+          subscriptionId: s.id,
+          subscriptionExpirationDateTime: s.expirationDateTime,
+          clientState: s.clientState ?? null,
+          tenantId: s.tenantId,
+        },
+      ],
+    };
+    const record: Delivery = {
+      subscriptionId: s.id,
+      changeType: event,
+      resource: s.resource,
+      status: 0,
+      attempts: 0,
+    };
+    this.deliveries.push(record);
+    this.deliver(s.lifecycleNotificationUrl, payload, record, 0);
+    return { status: 200, body: { ok: true } };
+  }
+
   remove(id: string): EmResponse {
     this.live(id);
     this.store.subscriptions.delete(id);

@@ -11,6 +11,7 @@ import {
 import { civilFromDays, DAY, daysInMonth, formatDate, getZone, weekday, type Zone } from './local-time.ts';
 import { parseStart, run, type Start } from './occurrences.ts';
 import { parseRule, type Rule, type Until } from './parse.ts';
+import { plainRule } from './rscale.ts';
 
 interface Mapped {
   pattern: GraphPattern;
@@ -179,6 +180,17 @@ function lastDayFromUntil(until: Until, zone: Zone, start: Start): number {
  * `recurrenceTimeZone` is the Windows name of the zone (the IANA name when there is none).
  */
 export function toGraphRecurrence(rrule: string, dtstart: string, timeZone: string): GraphConversion {
+  // RFC 7529 rules go through their plain RFC 5545 form first (rscale.ts).
+  if (/RSCALE=/i.test(rrule)) {
+    const p = plainRule(rrule, dtstart);
+    if (!p.rrule) return { recurrence: null, exact: false, reason: p.note };
+    const out = toGraphPlain(p.rrule, dtstart, timeZone);
+    return p.exact ? out : { ...out, exact: false, reason: [p.note, out.reason].filter(Boolean).join('; ') };
+  }
+  return toGraphPlain(rrule, dtstart, timeZone);
+}
+
+function toGraphPlain(rrule: string, dtstart: string, timeZone: string): GraphConversion {
   let r = parseRule(rrule);
   const zone = getZone(timeZone);
   const start = parseStart(dtstart, zone);

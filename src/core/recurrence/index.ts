@@ -7,12 +7,14 @@ import { fromGraphRecurrence } from './graph-from.ts';
 import { formatLocal, getZone } from './local-time.ts';
 import { parseStart, parseUntilOption, run } from './occurrences.ts';
 import { parseRule } from './parse.ts';
+import { plainRule } from './rscale.ts';
 
 export { fromGraphRecurrence } from './graph-from.ts';
 export { toGraphRecurrence } from './graph-to.ts';
 export type { GraphConversion, GraphPattern, GraphRange, GraphRecurrence } from './graph-types.ts';
 export { DEFAULT_MAX_OCCURRENCES } from './occurrences.ts';
 export { formatRule, parseRule, type Rule } from './parse.ts';
+export { type PlainRule, plainRule } from './rscale.ts';
 
 export interface ExpandOptions {
   /** At most this many occurrences are returned (counted after `exdates` are removed). */
@@ -50,6 +52,9 @@ export interface ExpandOptions {
  * returns at most {@link DEFAULT_MAX_OCCURRENCES} (1000) occurrences. No rule ever runs past the
  * year 9999, and a sub-daily rule whose filters never match stops after a fixed work budget.
  *
+ * RFC 7529 rules (`RSCALE`, `SKIP`) are expanded through their exact plain form (`plainRule`); one
+ * without such a form (another calendar scale, a SKIP RFC 5545 cannot say) throws.
+ *
  * Throws an Error with a clear message on an invalid rule, dtstart, zone, until or exdate.
  */
 export function expandRecurrence(
@@ -58,7 +63,13 @@ export function expandRecurrence(
   timeZone: string,
   options: ExpandOptions = {},
 ): string[] {
-  const rule = parseRule(rrule);
+  let rule = parseRule(rrule);
+  if (rule.rscale) {
+    // RFC 7529: expanded through the exact plain form; anything else cannot be expanded here.
+    const p = plainRule(rrule, dtstart);
+    if (!p.rrule || !p.exact) throw new Error(`Cannot expand RRULE "${rrule}": ${p.note}`);
+    rule = parseRule(p.rrule);
+  }
   const start = parseStart(dtstart, getZone(timeZone));
   const times = run(rule, start, timeZone, {
     count: options.count,

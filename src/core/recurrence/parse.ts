@@ -35,6 +35,12 @@ export interface Rule {
   bysetpos?: number[];
   /** Week start, 0 = Monday (the RFC default) .. 6 = Sunday. */
   wkst: number;
+  /** RFC 7529 calendar scale (upper case, e.g. `GREGORIAN`, `CHINESE`); absent = Gregorian. */
+  rscale?: string;
+  /** RFC 7529 handling of dates the month lacks; only with RSCALE. Absent = OMIT. */
+  skip?: 'OMIT' | 'BACKWARD' | 'FORWARD';
+  /** RFC 7529 leap months of BYMONTH (`5L`), only with RSCALE. */
+  byleapmonth?: number[];
 }
 
 function fail(rule: string, why: string): never {
@@ -134,8 +140,23 @@ export function parseRule(text: string): Rule {
       case 'BYWEEKNO':
         r.byweekno = intList(text, key, value, 1, 53, true);
         break;
-      case 'BYMONTH':
-        r.bymonth = intList(text, key, value, 1, 12, false);
+      case 'BYMONTH': {
+        // RFC 7529: a leap month is written with an L suffix (`5L`); kept apart.
+        const leap = value.split(',').filter((v) => /^\d{1,2}L$/.test(v));
+        const plain = value.split(',').filter((v) => !/^\d{1,2}L$/.test(v));
+        if (leap.length)
+          r.byleapmonth = intList(text, key, leap.map((v) => v.slice(0, -1)).join(','), 1, 13, false);
+        if (plain.length) r.bymonth = intList(text, key, plain.join(','), 1, 13, false);
+        break;
+      }
+      case 'RSCALE':
+        if (!/^[A-Z][A-Z0-9-]*$/.test(value)) fail(text, `bad RSCALE "${value}"`);
+        r.rscale = value;
+        break;
+      case 'SKIP':
+        if (value !== 'OMIT' && value !== 'BACKWARD' && value !== 'FORWARD')
+          fail(text, `unknown SKIP "${value}"`);
+        r.skip = value;
         break;
       case 'BYSETPOS':
         r.bysetpos = intList(text, key, value, 1, 366, true);
@@ -165,6 +186,11 @@ export function parseRule(text: string): Rule {
     }
   }
   if (!r.freq) fail(text, 'FREQ is required');
+  if (r.skip && !r.rscale) fail(text, 'SKIP needs RSCALE (RFC 7529)');
+  if (r.byleapmonth && !r.rscale) fail(text, 'leap months (BYMONTH=nL) need RSCALE (RFC 7529)');
+  // Month 13 exists only in calendars with 13 months (RFC 7529); Gregorian has 12.
+  if (r.bymonth?.includes(13) && (!r.rscale || r.rscale === 'GREGORIAN'))
+    fail(text, 'BYMONTH value 13 is out of range');
   if (r.count !== undefined && r.until !== undefined) fail(text, 'COUNT and UNTIL must not both be present');
   const f = r.freq;
   if (r.byweekno && f !== 'YEARLY') fail(text, 'BYWEEKNO is only valid with FREQ=YEARLY');
@@ -177,7 +203,15 @@ export function parseRule(text: string): Rule {
     if (f === 'YEARLY' && r.byweekno) fail(text, 'BYDAY ordinals are not valid with BYWEEKNO');
   }
   const anyBy =
-    r.bysecond || r.byminute || r.byhour || r.byday || r.bymonthday || r.byyearday || r.byweekno || r.bymonth;
+    r.bysecond ||
+    r.byminute ||
+    r.byhour ||
+    r.byday ||
+    r.bymonthday ||
+    r.byyearday ||
+    r.byweekno ||
+    r.bymonth ||
+    r.byleapmonth;
   if (r.bysetpos && !anyBy) fail(text, 'BYSETPOS needs another BYxxx rule part');
   return r as Rule;
 }
@@ -188,9 +222,14 @@ function two(n: number): string {
 
 /** Writes a rule back as a RECUR value (no `RRULE:` prefix), parts in a fixed order. */
 export function formatRule(r: Rule): string {
-  const parts = [`FREQ=${r.freq}`];
+  const parts = r.rscale ? [`RSCALE=${r.rscale}`, `FREQ=${r.freq}`] : [`FREQ=${r.freq}`];
+  if (r.skip) parts.push(`SKIP=${r.skip}`);
   if (r.interval !== 1) parts.push(`INTERVAL=${r.interval}`);
-  if (r.bymonth) parts.push(`BYMONTH=${r.bymonth.join(',')}`);
+  if (r.bymonth || r.byleapmonth) {
+    const months = [...(r.bymonth ?? []).map((m) => [m, '']), ...(r.byleapmonth ?? []).map((m) => [m, 'L'])];
+    months.sort((a, b) => Number(a[0]) - Number(b[0]));
+    parts.push(`BYMONTH=${months.map(([m, l]) => `${m}${l}`).join(',')}`);
+  }
   if (r.byweekno) parts.push(`BYWEEKNO=${r.byweekno.join(',')}`);
   if (r.byyearday) parts.push(`BYYEARDAY=${r.byyearday.join(',')}`);
   if (r.bymonthday) parts.push(`BYMONTHDAY=${r.bymonthday.join(',')}`);
