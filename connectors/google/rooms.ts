@@ -5,7 +5,7 @@
  */
 import type { calendar_v3 } from 'googleapis';
 import { BridgeError, type Rsvp } from '../../src/core/index.ts';
-import type { CalendarRef, RoomAccess, RoomEntry } from '../../src/ports/index.ts';
+import type { CalendarRef, RoomAccess, RoomAnswer, RoomEntry } from '../../src/ports/index.ts';
 import { fromThrown } from './errors.ts';
 import { tagOf } from './mapper.ts';
 
@@ -28,6 +28,13 @@ export function roomAnswer(g: calendar_v3.Schema$Event, room: string): Rsvp | un
   if (lower(g.organizer?.email) === lower(room)) return 'accepted';
   const a = g.attendees?.find((x) => lower(x.email) === lower(room));
   return a ? (RSVP[a.responseStatus ?? 'needsAction'] ?? 'needs-action') : undefined;
+}
+
+/** Every room's answer on an event as Google returned it (its `resource: true` attendees). */
+export function roomAnswers(g: calendar_v3.Schema$Event): RoomAnswer[] {
+  return (g.attendees ?? [])
+    .filter((a) => a.resource && a.email)
+    .map((a) => ({ room: a.email!, answer: RSVP[a.responseStatus ?? 'needsAction'] ?? 'needs-action' }));
 }
 
 const seconds = (t: calendar_v3.Schema$EventDateTime | undefined) =>

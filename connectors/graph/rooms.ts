@@ -5,7 +5,7 @@
  * organizer's copy (`attendees[].status.response`).
  */
 import type { Rsvp } from '../../src/core/index.ts';
-import type { CalendarRef, RoomAccess, RoomEntry } from '../../src/ports/index.ts';
+import type { CalendarRef, RoomAccess, RoomAnswer, RoomEntry } from '../../src/ports/index.ts';
 import { GraphClient } from './client.ts';
 import { ORIGIN_PROPERTY, parseTag } from './mapper.ts';
 
@@ -18,6 +18,22 @@ const RSVP: Record<string, Rsvp> = {
   declined: 'declined',
 };
 const expand = `$expand=${enc(`singleValueExtendedProperties($filter=id eq '${ORIGIN_PROPERTY}')`)}`;
+/**
+ * Every room's answer on an event as Graph returned it (its `resource` attendees), or nothing when
+ * the body does not carry attendees (a `$select` without them, a remove).
+ */
+export function roomAnswers(g: any): { rooms: RoomAnswer[] } | undefined {
+  if (!Array.isArray(g?.attendees)) return undefined;
+  return {
+    rooms: g.attendees
+      .filter((a: any) => a.type === 'resource' && a.emailAddress?.address)
+      .map((a: any) => ({
+        room: a.emailAddress.address,
+        answer: RSVP[a.status?.response] ?? 'needs-action',
+      })),
+  };
+}
+
 /** Graph answers in UTC without an offset unless asked otherwise. */
 const seconds = (t: any) => Math.floor(Date.parse(`${String(t?.dateTime ?? '').replace(/Z$/, '')}Z`) / 1000);
 

@@ -4,6 +4,7 @@
  * Progress and results go to callbacks; the CLI decides how to show them.
  */
 import PQueue from 'p-queue';
+import { roomLedger } from '../store/bookings.ts';
 import { finishRun, lastRuns, type RunOutcome, startRun } from '../store/runs.ts';
 import type { Pair } from '../sync/pair.ts';
 import { type PairReconcile, reconcile } from '../sync/reconcile.ts';
@@ -133,6 +134,7 @@ async function reconcileAll(
           policy,
           deleteBudget,
           attendeeFor,
+          rooms: roomLedger(app.db.prisma),
         };
         const out = await reconcile(
           group,

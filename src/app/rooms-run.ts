@@ -12,6 +12,7 @@ import type { CalendarRef } from '../ports/index.ts';
 import {
   bookingsIn,
   bookingsOf,
+  roomLedger,
   type StatusCounts,
   saveBooking,
   zeroStatusCounts,
@@ -219,6 +220,7 @@ async function pullOrganizer(app: App, organizer: Organizer, policy: SyncPolicy)
       store: app.links,
       policy,
       attendeeFor: organizer.resolution?.attendeeFor,
+      rooms: roomLedger(app.db.prisma),
     });
   }
 }

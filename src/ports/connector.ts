@@ -58,6 +58,13 @@ export type WriteOp =
   | { op: 'update'; ref: RemoteRef; event: CanonicalEvent; tag: OriginTag; parent?: RemoteRef }
   | { op: 'remove'; ref: RemoteRef };
 
+/** A meeting room's answer on an event, as the copy shows it: the room attendee's address and RSVP. */
+export interface RoomAnswer {
+  /** The room's calendar address (Google resource e-mail, Exchange room mailbox). */
+  room: string;
+  answer: Rsvp;
+}
+
 export type WriteResult =
   | {
       ok: true;
@@ -65,6 +72,12 @@ export type WriteResult =
       ref?: RemoteRef;
       /** What the connector had to change to express the event (e.g. a widened recurrence). */
       note?: string;
+      /**
+       * The room attendees' answers as the written copy came back from the provider (no extra
+       * request). Absent when the answer to the write did not carry the event (a remove, a create
+       * found already written): the answers are then unknown, not empty.
+       */
+      rooms?: RoomAnswer[];
     }
   | { ok: false; error: BridgeError };
 

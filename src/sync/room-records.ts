@@ -1,0 +1,103 @@
+/**
+ * Records the rooms of copies a pair just wrote or read (room-copies.ts decides what): one read of
+ * the recorded bookings of the page's uids, one save of what changed. A room that newly declined is
+ * the only case that asks the spoke anything more: its calendar, to name what holds it.
+ */
+import { BridgeError, type CanonicalEvent, sameKey } from '../core/index.ts';
+import type { CalendarConnector, RoomAnswer } from '../ports/index.ts';
+import type { Pair, SyncPolicy } from './pair.ts';
+import {
+  type RecordedBooking,
+  type RoomLedger,
+  releasedWith,
+  roomRecords,
+  roomsRide,
+} from './room-copies.ts';
+import { conflictsWith, describeConflict, slotsOf } from './rooms.ts';
+
+export interface RoomsContext {
+  pair: Pair;
+  connector: CalendarConnector;
+  policy: SyncPolicy;
+  rooms?: RoomLedger;
+}
+
+/** A copy as written or read: the Feishu event, the copy, its id and its rooms' answers. */
+export interface WrittenCopy {
+  source?: CanonicalEvent;
+  copy: CanonicalEvent;
+  copyId: string | null;
+  answers: RoomAnswer[] | undefined;
+  /** It replaced an earlier version (which may have named rooms that are gone now). */
+  replaced?: boolean;
+}
+
+/** Records the rooms of these copies; never throws (a booking record is not worth failing a sync). */
+export async function recordRooms(ctx: RoomsContext, copies: WrittenCopy[]): Promise<void> {
+  const ledger = ctx.rooms;
+  if (!ledger) return;
+  const riding = copies.filter(
+    (c): c is WrittenCopy & { source: CanonicalEvent } =>
+      !!c.source && roomsRide(ctx.pair, c.source, ctx.policy) && hasRooms(c),
+  );
+  try {
+    const before = await ledger.bookings(ctx.pair.spoke, [...new Set(riding.map((c) => c.copy.key.uid))]);
+    const rows = riding.flatMap((c) => roomRecords({ pair: ctx.pair, ...c }, ctx.policy, before));
+    await nameHolders(ctx, rows, before, riding);
+    await ledger.save(rows);
+  } catch {
+    // the next write or read of the copy records it again; reconcile does at the latest
+  }
+}
+
+/** Releases the attended bookings carried by these removed copies (ids on the spoke). */
+export async function releaseRooms(ctx: RoomsContext, uids: string[], copyIds: string[]): Promise<void> {
+  if (!ctx.rooms || copyIds.length === 0) return;
+  try {
+    const before = await ctx.rooms.bookings(ctx.pair.spoke, uids);
+    await ctx.rooms.save(releasedWith(new Set(copyIds), before));
+  } catch {
+    // as above
+  }
+}
+
+/** A copy worth looking at: it names rooms now, or may have named some before (an update). */
+const hasRooms = (c: WrittenCopy) =>
+  c.replaced ||
+  c.copy.status === 'cancelled' ||
+  c.source?.attendees.some((a) => a.kind === 'room') ||
+  c.copy.attendees.some((a) => a.kind === 'room');
+
+/** For each room that declined since last recorded: what the room's calendar holds then, by name. */
+async function nameHolders(
+  ctx: RoomsContext,
+  rows: RecordedBooking[],
+  before: RecordedBooking[],
+  copies: WrittenCopy[],
+) {
+  const access = ctx.connector.rooms;
+  for (const row of rows) {
+    if (row.status !== 'conflict' || !row.spokeRoom || !access) continue;
+    const copy = copies.find((c) => sameKey(c.copy.key, row.key))?.copy;
+    const was = before.find(
+      (b) => b.roomId === row.roomId && sameKey(b.key, row.key) && b.spoke === row.spoke,
+    );
+    // a conflict already recorded at this time kept its line (and holder): nothing to ask
+    if (!copy || (was?.status === 'conflict' && was.startAt?.getTime() === row.startAt?.getTime())) continue;
+    const slots = slotsOf(copy, ctx.policy.window.from, ctx.policy.window.to, 50);
+    if (slots.length === 0) continue;
+    try {
+      const from = Math.min(...slots.map((s) => s.start));
+      const to = Math.max(...slots.map((s) => s.end));
+      const agenda = await access.agenda(row.spokeRoom, from, to);
+      const holders = conflictsWith(slots, agenda, (e) => e.id === row.spokeEventId);
+      if (holders.length) {
+        const more = holders.length > 1 ? ` (and ${holders.length - 1} more)` : '';
+        row.lastError = `${row.lastError}: ${describeConflict(holders[0])}${more}`;
+      }
+    } catch (e) {
+      // the room's calendar may not be readable (Google needs google.admin): the decline stands alone
+      if (!(e instanceof BridgeError)) throw e;
+    }
+  }
+}
