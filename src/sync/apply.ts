@@ -171,8 +171,10 @@ export async function applyDeletes(
   }
   for (const r of rows) links.set(formatKey(r), r);
   await ctx.store.save(rows);
-  const removed = rows.filter((r) => r.tombstone && r.spokeId).map((r) => r.spokeId!);
-  await releaseRooms(ctx, [...new Set(rows.map((r) => r.uid))], removed);
+  await releaseRooms(
+    ctx,
+    rows.filter((r) => r.tombstone),
+  );
 }
 
 /**

@@ -106,7 +106,7 @@ export function roomRecords(c: RoomCopy, policy: SyncPolicy, previous: RecordedB
   const out: RecordedBooking[] = [];
   const release = (b: RecordedBooking) => ({ ...b, status: 'released' as const, lastError: null });
   if (copy.status === 'cancelled') {
-    for (const b of mine) if (b.mode !== 'book' && isLive(b)) out.push(release(b));
+    for (const b of mine) if (recordedHere(b)) out.push(release(b));
     return changed(out, byRoom);
   }
   const wanted = new Set<string>();
@@ -165,15 +165,33 @@ export function roomRecords(c: RoomCopy, policy: SyncPolicy, previous: RecordedB
     });
   }
   for (const b of mine) {
-    if (!wanted.has(b.roomId) && !seen.has(b.roomId) && b.mode !== 'book' && isLive(b)) out.push(release(b));
+    if (!wanted.has(b.roomId) && !seen.has(b.roomId) && recordedHere(b)) out.push(release(b));
   }
   return changed(out, byRoom);
 }
 
-/** Attended bookings carried by removed copies (by the copies' ids on the spoke): released. */
-export function releasedWith(copyIds: Set<string>, previous: RecordedBooking[]): RecordedBooking[] {
+/** A record this path keeps (not a booking event's, not released yet): attended, or unmapped. */
+const recordedHere = (b: RecordedBooking) => b.mode !== 'book' && b.status !== 'released';
+
+/**
+ * When copies are removed: the attended bookings they carried (by the copies' ids on the spoke), and
+ * the rooms the organizer's meeting had unmapped there (`removed`: the removed instance keys of the
+ * organizer `organizerId`; a series master's key takes its occurrences), are released.
+ */
+export function releasedWith(
+  copyIds: Set<string>,
+  removed: { keys: Set<string>; organizerId: string },
+  previous: RecordedBooking[],
+): RecordedBooking[] {
+  const gone = (b: RecordedBooking) =>
+    removed.keys.has(formatKey(b.key)) || removed.keys.has(formatKey({ uid: b.key.uid, originalTime: 0 }));
   return previous
-    .filter((b) => b.mode === 'attend' && isLive(b) && b.spokeEventId && copyIds.has(b.spokeEventId))
+    .filter(
+      (b) =>
+        recordedHere(b) &&
+        ((b.spokeEventId && copyIds.has(b.spokeEventId)) ||
+          (b.status === 'unmapped' && b.organizerId === removed.organizerId && gone(b))),
+    )
     .map((b) => ({ ...b, status: 'released' as const, lastError: null }));
 }
 

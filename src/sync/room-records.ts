@@ -3,8 +3,8 @@
  * the recorded bookings of the page's uids, one save of what changed. A room that newly declined is
  * the only case that asks the spoke anything more: its calendar, to name what holds it.
  */
-import { BridgeError, type CanonicalEvent, sameKey } from '../core/index.ts';
-import type { CalendarConnector, RoomAnswer } from '../ports/index.ts';
+import { BridgeError, type CanonicalEvent, formatKey, sameKey } from '../core/index.ts';
+import type { CalendarConnector, Link, RoomAnswer } from '../ports/index.ts';
 import type { Pair, SyncPolicy } from './pair.ts';
 import {
   type RecordedBooking,
@@ -50,12 +50,14 @@ export async function recordRooms(ctx: RoomsContext, copies: WrittenCopy[]): Pro
   }
 }
 
-/** Releases the attended bookings carried by these removed copies (ids on the spoke). */
-export async function releaseRooms(ctx: RoomsContext, uids: string[], copyIds: string[]): Promise<void> {
-  if (!ctx.rooms || copyIds.length === 0) return;
+/** Releases the bookings carried by these removed copies (their links, tombstoned). */
+export async function releaseRooms(ctx: RoomsContext, removed: Link[]): Promise<void> {
+  if (!ctx.rooms || removed.length === 0) return;
   try {
-    const before = await ctx.rooms.bookings(ctx.pair.spoke, uids);
-    await ctx.rooms.save(releasedWith(new Set(copyIds), before));
+    const before = await ctx.rooms.bookings(ctx.pair.spoke, [...new Set(removed.map((l) => l.uid))]);
+    const ids = new Set(removed.flatMap((l) => (l.spokeId ? [l.spokeId] : [])));
+    const keys = new Set(removed.map((l) => formatKey(l)));
+    await ctx.rooms.save(releasedWith(ids, { keys, organizerId: ctx.pair.feishu.owner }, before));
   } catch {
     // as above
   }

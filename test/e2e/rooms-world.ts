@@ -67,8 +67,13 @@ export const world = {} as {
 const handled: Promise<RoomEventResult>[] = [];
 export const blockers: { google: string; graph: string; room: typeof R1 }[] = [];
 
-/** Starts the emulators, the webhook and the app, seeds the tenants, has the users consent. */
-export async function startWorld() {
+type Room = { feishu: string; name: string; google?: string; exchange?: string };
+
+/**
+ * Starts the emulators, the webhook and the app, seeds the tenants, has the users consent. `extra`
+ * rooms join the rooms table and the directories of the spokes they name.
+ */
+export async function startWorld(extra: Room[] = []) {
   world.em = await startEmulators({ unlimited: true });
   world.hook = await startWebhookServer({
     encryptKey: APP.encrypt_key,
@@ -87,7 +92,7 @@ export async function startWorld() {
   await control(world.em.feishu, 'seed', {
     apps: [{ ...APP, event_url: world.hook.url, event_mode: 'webhook' }],
     users: ['alice', 'carol', 'dave', 'frank'].map(user),
-    rooms: [R1, R2, R3, { feishu: 'omm_r9' }].map((r) => ({
+    rooms: [R1, R2, R3, ...extra, { feishu: 'omm_r9' }].map((r) => ({
       room_id: r.feishu,
       name: r.feishu,
       third_party: true,
@@ -101,7 +106,7 @@ export async function startWorld() {
   });
   await control(world.em.google, 'seed', {
     users: ['alice', 'carol', 'eve', 'admin'].map((u) => ({ email: `${u}@example.com` })),
-    resources: [R1, R2].map((r, i) => ({
+    resources: [R1, R2, ...extra.filter((r) => r.google)].map((r, i) => ({
       resourceId: `r${i + 1}`,
       resourceEmail: r.google,
       resourceName: r.name,
@@ -114,7 +119,10 @@ export async function startWorld() {
       userPrincipalName: `${u}@contoso.com`,
       mail: `${u}@contoso.com`,
     })),
-    rooms: [R1, R2].map((r) => ({ emailAddress: r.exchange, displayName: r.name })),
+    rooms: [R1, R2, ...extra.filter((r) => r.exchange)].map((r) => ({
+      emailAddress: r.exchange,
+      displayName: r.name,
+    })),
   });
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const key = {
@@ -151,7 +159,7 @@ export async function startWorld() {
         { feishu: 'carol@example.cn', google: 'carol@example.com' },
         { feishu: 'frank@example.cn', exchange: 'frank@contoso.com' },
       ],
-      rooms: [R1, R2, R3],
+      rooms: [R1, R2, R3, ...extra],
       server: { public_url: world.hook.url },
       database: { data_dir: './db' },
       secret_key: randomBytes(32).toString('base64'),
