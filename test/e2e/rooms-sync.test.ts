@@ -5,7 +5,8 @@
  *
  * Rooms: Room 1 (free), Room 2 (taken on Google by Eve, outside Feishu), Room 4 (mapped on Google
  * only), omm_r9 (not in the rooms table). Read back through the spokes' SDKs; counted by status,
- * the reconcile report and the metric. World: rooms-world.ts.
+ * the reconcile report and the metric. World: rooms-world.ts; on the Postgres server of
+ * TEST_DATABASE_URL when it is set, else on embedded PGlite.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { control } from '../../src/app/emulators.ts';
@@ -39,7 +40,7 @@ const R9 = { feishu: 'omm_r9' };
 const T = DAY0 + 6 * 86_400;
 const ALICE = 'alice@example.cn';
 
-beforeAll(() => startWorld([R4]));
+beforeAll(() => startWorld([R4], { postgres: true }));
 afterAll(stopWorld);
 
 /** Someone outside Feishu holds a room on Google (Eve) at [start, start + 1 h). */

@@ -17,6 +17,7 @@ import { control, type Emulators, startEmulators } from '../../src/app/emulators
 import { handleRoomEvent, type RoomEventResult, type RoomHint } from '../../src/app/rooms-run.ts';
 import { startWebhookServer, type WebhookServer } from '../../src/app/webhook.ts';
 import { loadConfig } from '../../src/config/index.ts';
+import { openDatabase } from '../../src/store/db.ts';
 
 export const APP = {
   app_id: 'cli_0a1b2c3d4e5f6a7b',
@@ -69,11 +70,28 @@ export const blockers: { google: string; graph: string; room: typeof R1 }[] = []
 
 type Room = { feishu: string; name: string; google?: string; exchange?: string };
 
+/** The Postgres schema of this world, when it runs on a Postgres server (TEST_DATABASE_URL). */
+let pgSchema: string | undefined;
+
+/** A fresh schema on the Postgres server of TEST_DATABASE_URL: its URL. */
+async function postgresSchema(url: string): Promise<string> {
+  pgSchema = `feisync_rooms_${process.pid}_${Date.now()}`;
+  const admin = await openDatabase({ url, migrate: false });
+  await admin.executeSql(`CREATE SCHEMA "${pgSchema}"`);
+  await admin.close();
+  const scoped = new URL(url);
+  scoped.searchParams.set('schema', pgSchema);
+  return scoped.toString();
+}
+
 /**
  * Starts the emulators, the webhook and the app, seeds the tenants, has the users consent. `extra`
- * rooms join the rooms table and the directories of the spokes they name.
+ * rooms join the rooms table and the directories of the spokes they name. With `postgres`, the app
+ * runs on the Postgres server of TEST_DATABASE_URL when it is set (else on embedded PGlite).
  */
-export async function startWorld(extra: Room[] = []) {
+export async function startWorld(extra: Room[] = [], options: { postgres?: boolean } = {}) {
+  const pg = options.postgres ? process.env.TEST_DATABASE_URL : undefined;
+  const database = pg ? { url: await postgresSchema(pg) } : { data_dir: './db' };
   world.em = await startEmulators({ unlimited: true });
   world.hook = await startWebhookServer({
     encryptKey: APP.encrypt_key,
@@ -161,7 +179,7 @@ export async function startWorld(extra: Room[] = []) {
       ],
       rooms: [R1, R2, R3, ...extra],
       server: { public_url: world.hook.url },
-      database: { data_dir: './db' },
+      database,
       secret_key: randomBytes(32).toString('base64'),
     }),
   );
@@ -185,6 +203,11 @@ export async function stopWorld() {
   await world.hook?.close();
   await world.em?.close();
   rmSync(dir, { recursive: true, force: true });
+  if (pgSchema) {
+    const admin = await openDatabase({ url: process.env.TEST_DATABASE_URL!, migrate: false });
+    await admin.executeSql(`DROP SCHEMA "${pgSchema}" CASCADE`);
+    await admin.close();
+  }
 }
 
 export const at = (s: number) => ({ timestamp: String(s), timezone: ZONE });
