@@ -158,7 +158,10 @@ describe('rooms of meetings mirrored by the initial sync', () => {
     } finally {
       metrics.close();
     }
+    // records lost (or made before rooms were recorded): the reconcile records them from the listing
+    await world.app.db.prisma.roomBooking.deleteMany({ where: { uid: ids.free.slice(0, -2) } });
     const report = await runReconcile(world.app, { user: ALICE, rooms: roomsOfPair(world.app.db.prisma) });
+    expect(await bookings(ids.free)).toEqual(['omm_r1 google attend booked', 'omm_r1 graph attend booked']);
     expect(report.inParity).toBe(true);
     const row = (spoke: string) => report.rows.find((r) => r.spoke === spoke)!;
     expect(row('google')).toMatchObject({
@@ -177,7 +180,7 @@ describe('rooms of meetings mirrored by the initial sync', () => {
       report.rooms.find((r) => r.roomId === id && r.spoke === spoke)?.counts;
     expect(room('omm_r2', 'google')).toMatchObject({ conflict: 1 });
     expect(room('omm_r4', 'graph')).toMatchObject({ unmapped: 1 });
-    // a reconcile that found everything in place recorded nothing new and asked for no room calendar
+    // what was recorded already stays as it was
     expect(await bookings(ids.taken)).toEqual([
       'omm_r2 google attend conflict',
       'omm_r2 graph attend booked',
@@ -238,6 +241,24 @@ describe('rooms of meetings mirrored by incremental pulls', () => {
       `one edited meeting with a room: google ${withRoom.google.join(', ')}; graph ${withRoom.graph.join(', ')}`,
     );
     expect(await bookings(ids.free)).toEqual(['omm_r1 google attend booked', 'omm_r1 graph attend booked']);
+  });
+
+  it('a copy found already written answers no room: pending, until the recheck asks the room', async () => {
+    // a crash between the writes and the database: the links and the bookings of a meeting are lost
+    const start = T + 14 * H;
+    const id = await meeting('alice', start, [R1]);
+    await runSync(world.app, { user: ALICE });
+    const uid = id.slice(0, -2);
+    await world.app.db.prisma.eventLink.deleteMany({ where: { uid } });
+    await world.app.db.prisma.roomBooking.deleteMany({ where: { uid } });
+    const report = await runSync(world.app, { user: ALICE, full: true });
+    expect(report.totals).toMatchObject({ created: 2, failed: 0 });
+    // Google's create met its own id and read the copy (with its rooms); Graph found it by its tag
+    expect(await bookings(id)).toEqual(['omm_r1 google attend booked', 'omm_r1 graph attend pending']);
+    expect(await graphRoom(R1, start - H, start + 2 * H)).toEqual([`${iso(start)} Meeting ${serial}`]);
+    const again = await recheckRoomBookings(world.app);
+    expect(again.map((r) => r.key)).toContain(id);
+    expect(await bookings(id)).toEqual(['omm_r1 google attend booked', 'omm_r1 graph attend booked']);
   });
 
   it('the recheck of pending and refused bookings covers the rooms the sync recorded', async () => {
