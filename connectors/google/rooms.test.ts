@@ -48,11 +48,21 @@ describe('google connector: rooms', () => {
     const c = connector('ann@example.com');
     const [a, b] = await c.write(BOB, [create(meeting('a', 0), 'p1'), create(meeting('b', 0.5), 'p1')]);
     if (!a.ok || !b.ok) throw new Error('writes failed');
+    // the answer comes with the write itself, no further read
+    expect(a.rooms).toEqual([{ room: ROOM, answer: 'accepted' }]);
+    expect(b.rooms).toEqual([{ room: ROOM, answer: 'declined' }]);
     expect(await c.rooms.answer(BOB, a.ref!.id, ROOM)).toBe('accepted');
     expect(await c.rooms.answer(BOB, b.ref!.id, ROOM)).toBe('declined');
     expect(await c.rooms.answer(BOB, a.ref!.id, 'other@resource.calendar.google.com')).toBeUndefined();
     await c.write(BOB, [{ op: 'remove', ref: a.ref! }]);
     expect(await c.rooms.answer(BOB, a.ref!.id, ROOM)).toBeUndefined();
+    // the same on an update and on a create that meets its own earlier copy (409, then a read)
+    const [again] = await c.write(BOB, [create(meeting('b', 0.5), 'p1')]);
+    expect(again).toMatchObject({ ok: true, rooms: [{ room: ROOM, answer: 'declined' }] });
+    const [moved] = await c.write(BOB, [
+      { op: 'update', ref: b.ref!, event: meeting('b', 3), tag: { pair: 'p1', key: 'b_0' } },
+    ]);
+    expect(moved).toMatchObject({ ok: true, rooms: [{ room: ROOM, answer: 'accepted' }] });
   });
 
   it('writes booking events onto the room calendar and lists what the room holds, series expanded', async () => {

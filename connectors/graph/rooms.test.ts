@@ -61,11 +61,22 @@ describe('graph connector: rooms', () => {
     const [a] = await c.write(ANN, [create(meeting('a', 0), 'p1')]);
     const [b] = await c.write(ANN, [create(meeting('b', 0.5), 'p1')]);
     if (!a.ok || !b.ok) throw new Error('writes failed');
+    // the answer comes with the write itself, no further read
+    expect(a.rooms).toEqual([{ room: ROOM, answer: 'accepted' }]);
+    expect(b.rooms).toEqual([{ room: ROOM, answer: 'declined' }]);
     expect(await c.rooms.answer(ANN, a.ref!.id, ROOM)).toBe('accepted');
     expect(await c.rooms.answer(ANN, b.ref!.id, ROOM)).toBe('declined');
     expect(await c.rooms.answer(ANN, a.ref!.id, 'room2@contoso.com')).toBeUndefined();
     await c.write(ANN, [{ op: 'remove', ref: a.ref! }]);
     expect(await c.rooms.answer(ANN, a.ref!.id, ROOM)).toBeUndefined();
+    const [moved] = await c.write(ANN, [
+      { op: 'update', ref: b.ref!, event: meeting('b', 3), tag: { pair: 'p1', key: 'b_0' } },
+    ]);
+    expect(moved).toMatchObject({ ok: true, rooms: [{ room: ROOM, answer: 'accepted' }] });
+    // a create found already written (by its origin tag) did not read the event: its rooms are unknown
+    const [found] = await c.write(ANN, [create(meeting('b', 3), 'p1')]);
+    expect(found).toMatchObject({ ok: true, note: 'already written (found by origin tag)' });
+    expect((found as { rooms?: unknown }).rooms).toBeUndefined();
   });
 
   it('writes booking events into the room mailbox and lists what the room holds, series expanded', async () => {
