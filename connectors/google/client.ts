@@ -23,6 +23,7 @@ import {
   type JwtClient,
   type ServiceAccountKey,
 } from './auth.ts';
+import { sendBatch } from './batch.ts';
 import { listChanges } from './reader.ts';
 import { googleRooms } from './rooms.ts';
 import { Pacer, type RateOptions, type RetryOptions, withRetry } from './transport.ts';
@@ -90,7 +91,15 @@ export function createGoogleConnector(options: GoogleConnectorOptions): Calendar
     kind: 'google',
     // at most 5 override reminders per event
     capabilities: { maxReminders: 5 },
-    rooms: googleRooms({ calendar, call, adminEmail: options.adminEmail }),
+    rooms: googleRooms({
+      calendar,
+      call,
+      batch: async (owner, calls) => {
+        await pacer.take(owner, calls.length);
+        return sendBatch(jwt(owner), rootUrl, calls);
+      },
+      adminEmail: options.adminEmail,
+    }),
     listChanges(ref: CalendarRef, cursor: string | null): AsyncIterable<ChangePage> {
       return listChanges({ calendar, call }, ref, cursor);
     },

@@ -76,6 +76,16 @@ describe('google connector: rooms', () => {
     const [w] = await c.write(c.rooms.calendar(ROOM), [create(booking, 'room:omm_1')]);
     expect(w.ok).toBe(true);
     const agenda = await c.rooms.agenda(ROOM, T0 - 3600, T0 + 3 * 86_400);
+    // several agendas in one batched request, each as agenda() reads it
+    const log = async () =>
+      (await (await fetch(`${em.url}/_emulator/requests`)).json()) as { path: string }[];
+    const seen = (await log()).length;
+    const asks = [
+      { room: ROOM, from: T0 - 3600, to: T0 + 3 * 86_400 },
+      { room: ROOM, from: T0 + 86_400, to: T0 + 86_400 + 3 * 3600 },
+    ];
+    expect(await c.rooms.agendas!(asks)).toEqual([agenda, agenda.slice(2, 3)]);
+    expect((await log()).slice(seen).map((r) => r.path)).toEqual(['/batch/calendar/v3']);
     expect(agenda.map((e) => [e.start - T0, e.answer, e.summary, e.tag?.pair])).toEqual([
       [0, 'accepted', 'meeting a', undefined],
       [7200, 'accepted', 'Booked for Carol', 'room:omm_1'],

@@ -102,7 +102,8 @@ export async function readStatus(prisma: PrismaClient, options: StatusOptions = 
     readDeadLetters(prisma, options.bossSchema ?? 'pgboss'),
     prisma.roomBooking.findMany({
       where: { status: { in: ['pending', 'conflict', 'unmapped', 'failed'] } },
-      orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
+      // conflicts first (then failed, pending, unmapped), each by start
+      orderBy: [{ status: 'asc' }, { startAt: 'asc' }, { id: 'asc' }],
       take: 50,
     }),
     roomSummary({ db: { prisma }, config: { rooms: options.rooms ?? [] } }),

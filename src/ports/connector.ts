@@ -140,6 +140,11 @@ export interface RoomAccess {
   /** What the room's calendar holds overlapping [from, to) (Unix seconds), series expanded. */
   agenda(room: string, from: number, to: number): Promise<RoomEntry[]>;
   /**
+   * Several agendas at once, batched where the provider allows (one request per batch of rooms), in
+   * order; one that could not be read is a BridgeError in its place. Optional: else `agenda` each.
+   */
+  agendas?(asks: { room: string; from: number; to: number }[]): Promise<(RoomEntry[] | BridgeError)[]>;
+  /**
    * The room's answer on an event of `calendar` (as its organizer's copy shows it), or undefined when
    * the event is gone or does not name the room.
    */

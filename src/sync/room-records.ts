@@ -4,7 +4,7 @@
  * the only case that asks the spoke anything more: its calendar, to name what holds it.
  */
 import { BridgeError, type CanonicalEvent, formatKey, sameKey } from '../core/index.ts';
-import type { CalendarConnector, Link, RoomAnswer } from '../ports/index.ts';
+import type { CalendarConnector, Link, RoomAnswer, RoomEntry } from '../ports/index.ts';
 import type { Pair, SyncPolicy } from './pair.ts';
 import {
   type RecordedBooking,
@@ -13,7 +13,7 @@ import {
   roomRecords,
   roomsRide,
 } from './room-copies.ts';
-import { conflictsWith, describeConflict, slotsOf } from './rooms.ts';
+import { conflictsWith, describeConflict, type Slot, slotsOf } from './rooms.ts';
 
 export interface RoomsContext {
   pair: Pair;
@@ -70,7 +70,10 @@ const hasRooms = (c: WrittenCopy) =>
   c.source?.attendees.some((a) => a.kind === 'room') ||
   c.copy.attendees.some((a) => a.kind === 'room');
 
-/** For each room that declined since last recorded: what the room's calendar holds then, by name. */
+/**
+ * For each room that declined since last recorded: what the room's calendar holds then, by name. All
+ * of them in one batched read where the spoke can (`agendas`), else one read each.
+ */
 async function nameHolders(
   ctx: RoomsContext,
   rows: RecordedBooking[],
@@ -78,8 +81,10 @@ async function nameHolders(
   copies: WrittenCopy[],
 ) {
   const access = ctx.connector.rooms;
+  if (!access) return;
+  const asks: { row: RecordedBooking; slots: Slot[]; room: string; from: number; to: number }[] = [];
   for (const row of rows) {
-    if (row.status !== 'conflict' || !row.spokeRoom || !access) continue;
+    if (row.status !== 'conflict' || !row.spokeRoom) continue;
     const copy = copies.find((c) => sameKey(c.copy.key, row.key))?.copy;
     const was = before.find(
       (b) => b.roomId === row.roomId && sameKey(b.key, row.key) && b.spoke === row.spoke,
@@ -88,18 +93,33 @@ async function nameHolders(
     if (!copy || (was?.status === 'conflict' && was.startAt?.getTime() === row.startAt?.getTime())) continue;
     const slots = slotsOf(copy, ctx.policy.window.from, ctx.policy.window.to, 50);
     if (slots.length === 0) continue;
-    try {
-      const from = Math.min(...slots.map((s) => s.start));
-      const to = Math.max(...slots.map((s) => s.end));
-      const agenda = await access.agenda(row.spokeRoom, from, to);
-      const holders = conflictsWith(slots, agenda, (e) => e.id === row.spokeEventId);
-      if (holders.length) {
-        const more = holders.length > 1 ? ` (and ${holders.length - 1} more)` : '';
-        row.lastError = `${row.lastError}: ${describeConflict(holders[0])}${more}`;
-      }
-    } catch (e) {
-      // the room's calendar may not be readable (Google needs google.admin): the decline stands alone
-      if (!(e instanceof BridgeError)) throw e;
-    }
+    const from = Math.min(...slots.map((s) => s.start));
+    const to = Math.max(...slots.map((s) => s.end));
+    asks.push({ row, slots, room: row.spokeRoom, from, to });
   }
+  if (asks.length === 0) return;
+  let agendas: (RoomEntry[] | BridgeError)[];
+  try {
+    agendas = access.agendas
+      ? await access.agendas(asks.map(({ room, from, to }) => ({ room, from, to })))
+      : await Promise.all(
+          asks.map((a) =>
+            access
+              .agenda(a.room, a.from, a.to)
+              .catch((e) => (e instanceof BridgeError ? e : Promise.reject(e))),
+          ),
+        );
+  } catch (e) {
+    // the rooms' calendars may not be readable (Google needs google.admin): the declines stand alone
+    if (e instanceof BridgeError) return;
+    throw e;
+  }
+  asks.forEach(({ row, slots }, k) => {
+    const agenda = agendas[k];
+    if (!agenda || agenda instanceof BridgeError) return;
+    const holders = conflictsWith(slots, agenda, (e) => e.id === row.spokeEventId);
+    if (holders.length === 0) return;
+    const more = holders.length > 1 ? ` (and ${holders.length - 1} more)` : '';
+    row.lastError = `${row.lastError}: ${describeConflict(holders[0])}${more}`;
+  });
 }
