@@ -262,7 +262,18 @@ describe('rooms of meetings mirrored by incremental pulls', () => {
   });
 
   it('the recheck of pending and refused bookings covers the rooms the sync recorded', async () => {
+    // Carol is on Google only: her room's conflict there is checked again, and nothing is booked on Exchange
+    const start = T + 16 * H;
+    await eveHolds(R2, start);
+    ids.carol = await meeting('carol', start, [R2]);
+    await runSync(world.app, { user: 'carol@example.cn' });
+    expect(await bookings(ids.carol)).toEqual(['omm_r2 google attend conflict']);
     const again = await recheckRoomBookings(world.app);
+    const carol = again.find((r) => r.key === ids.carol)!;
+    expect(carol.bookings.map((b) => `${b.roomId} ${b.spoke} ${b.status}`)).toEqual([
+      'omm_r2 google conflict',
+    ]);
+    expect(await graphRoom(R2, start - H, start + 2 * H)).toEqual([]);
     const keys = again.map((r) => r.key);
     expect(keys).toEqual(expect.arrayContaining([ids.taken, ids.later]));
     const taken = again.find((r) => r.key === ids.taken)!;
