@@ -171,10 +171,8 @@ export async function applyDeletes(
   }
   for (const r of rows) links.set(formatKey(r), r);
   await ctx.store.save(rows);
-  await releaseRooms(
-    ctx,
-    rows.filter((r) => r.tombstone),
-  );
+  const removed = rows.filter((r) => r.tombstone);
+  await releaseRooms(ctx, removed);
 }
 
 /**
