@@ -4,16 +4,25 @@
  * Progress and results go to callbacks; the CLI decides how to show them.
  */
 import PQueue from 'p-queue';
+import { roomLedger } from '../store/bookings.ts';
 import { finishRun, lastRuns, type RunOutcome, startRun } from '../store/runs.ts';
 import type { Pair } from '../sync/pair.ts';
 import { type PairReconcile, reconcile } from '../sync/reconcile.ts';
 import { type App, policyOf } from './compose.ts';
 import { type Resolution, resolvePairs } from './pairs.ts';
+import { type RoomSummary, roomSummary } from './rooms-report.ts';
 import type { SyncOptions } from './sync-run.ts';
 import { formatTable } from './table.ts';
 
-/** Room bookings of a pair, from the rooms work (absent: 0). */
-export type RoomCounter = (pair: Pair) => Promise<{ roomsBooked: number; roomsConflict: number }>;
+type RoomColumns = 'roomsBooked' | 'roomsPending' | 'roomsConflict' | 'roomsUnmapped';
+/** Room bookings of the meetings a pair's user organizes, on the pair's spoke (absent: 0). */
+export type RoomCounter = (pair: Pair) => Promise<Record<RoomColumns, number>>;
+const NO_ROOMS: Record<RoomColumns, number> = {
+  roomsBooked: 0,
+  roomsPending: 0,
+  roomsConflict: 0,
+  roomsUnmapped: 0,
+};
 
 export interface ReconcileRunOptions extends Pick<SyncOptions, 'onStart' | 'onProgress'> {
   user?: string;
@@ -37,7 +46,9 @@ const NUMBERS = [
   'leftForReverse',
   'untagged',
   'roomsBooked',
+  'roomsPending',
   'roomsConflict',
+  'roomsUnmapped',
 ] as const;
 export type ParityTotals = Record<(typeof NUMBERS)[number], number>;
 
@@ -67,6 +78,8 @@ export interface ReconcileReport {
   problems: Resolution['problems'];
   rows: ParityRow[];
   totals: ParityTotals;
+  /** Room bookings per room and spoke after the run (every meeting's, not only these users'). */
+  rooms: RoomSummary['rooms'];
   /** Feishu events read. */
   events: number;
   startedAt: string;
@@ -133,6 +146,7 @@ async function reconcileAll(
           policy,
           deleteBudget,
           attendeeFor,
+          rooms: roomLedger(app.db.prisma),
         };
         const out = await reconcile(
           group,
@@ -170,6 +184,7 @@ async function reconcileAll(
     problems,
     rows,
     totals,
+    rooms: (await roomSummary(app)).rooms,
     events: [...seen.values()].reduce((a, b) => a + b, 0),
     startedAt: started.toISOString(),
     seconds: (Date.now() - started.getTime()) / 1000,
@@ -179,7 +194,7 @@ async function reconcileAll(
 async function rowOf(r: PairReconcile, repair: boolean, rooms?: RoomCounter): Promise<ParityRow> {
   const c = r.counts;
   const p = r.parity;
-  const booked = rooms ? await rooms(r.pair) : { roomsBooked: 0, roomsConflict: 0 };
+  const booked = rooms ? await rooms(r.pair) : NO_ROOMS;
   return {
     pair: r.pair.id,
     user: r.pair.userKey,
@@ -197,8 +212,7 @@ async function rowOf(r: PairReconcile, repair: boolean, rooms?: RoomCounter): Pr
     failed: c.failed,
     leftForReverse: p.leftForReverse,
     untagged: p.untagged,
-    roomsBooked: booked.roomsBooked,
-    roomsConflict: booked.roomsConflict,
+    ...booked,
     writes: { created: c.created, updated: c.updated, deleted: c.deleted },
     ...(r.held ? { held: r.held } : {}),
     failures: r.failures,
@@ -217,9 +231,12 @@ const sumWrites = (rows: ParityRow[]) =>
     { created: 0, updated: 0, deleted: 0 },
   );
 
+const ROOM_COLUMNS = ['roomsBooked', 'roomsPending', 'roomsConflict', 'roomsUnmapped'] as const;
+const ROOM_STATES = ['booked', 'pending', 'conflict', 'unmapped'] as const;
+
 /** The parity report as a table: one line per user, calendar and spoke, then totals and notes. */
 export function formatReconcileReport(r: ReconcileReport): string {
-  const rooms = r.totals.roomsBooked + r.totals.roomsConflict > 0;
+  const rooms = ROOM_COLUMNS.some((c) => r.totals[c] > 0);
   const cols: (typeof NUMBERS)[number][] = [
     'expected',
     'found',
@@ -229,7 +246,7 @@ export function formatReconcileReport(r: ReconcileReport): string {
     'repaired',
     'relinked',
     'failed',
-    ...(rooms ? (['roomsBooked', 'roomsConflict'] as const) : []),
+    ...(rooms ? ROOM_COLUMNS : []),
   ];
   const head = ['user', 'calendar', 'spoke', ...cols.map((c) => c.replace('rooms', 'rooms ').toLowerCase())];
   const short = (s: string) => (s.length > 24 ? `${s.slice(0, 21)}...` : s);
@@ -252,10 +269,28 @@ export function formatReconcileReport(r: ReconcileReport): string {
       x.failures.slice(0, 5).map((f) => `! ${x.user} -> ${x.spoke} ${f.key}: ${f.error}`),
     ),
   ];
+  const held = (r.rooms ?? []).filter((x) => ROOM_STATES.some((k) => x.counts[k] > 0));
+  const roomLines = held.length
+    ? [
+        '',
+        ...formatTable(
+          [
+            ['room', 'spoke', ...ROOM_STATES],
+            ...held.map((x) => [
+              x.name ? `${x.name} (${x.roomId})` : x.roomId,
+              x.spoke,
+              ...ROOM_STATES.map((k) => String(x.counts[k])),
+            ]),
+          ],
+          2,
+        ),
+      ]
+    : [];
   const mode = r.repair ? 'repaired' : 'report only (nothing written)';
   const untagged = r.totals.untagged ? `; ${r.totals.untagged} events not written by Feisync left alone` : '';
   return [
     ...lines,
+    ...roomLines,
     '',
     `${r.events} Feishu events in ${r.seconds.toFixed(1)} s; ${mode}; ${r.inParity ? 'in parity' : 'NOT in parity'}${untagged}; run #${r.runId}`,
     ...notes,

@@ -122,6 +122,13 @@ describe('feisync serve', () => {
     const status = await readStatus(s.app.db.prisma, { bossSchema: s.app.db.bossSchema });
     expect(status.pairs).toHaveLength(6);
     expect(status.users.consented).toHaveLength(3);
+    // the rooms of the meetings the initial sync mirrored are bookings, before any room event: /status counts them
+    const served = (await (await fetch(`${s.url}/status`)).json()) as any;
+    expect(served.roomSummary.totals.booked).toBeGreaterThan(0);
+    expect([...new Set(served.roomSummary.rooms.map((r: any) => r.spoke))].sort()).toEqual([
+      'google',
+      'graph',
+    ]);
 
     // consenting again (after tokens lapsed or were revoked) subscribes again with the new token
     const subscriptions = async () =>

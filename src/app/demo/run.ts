@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import type { FeishuHint } from '../../../connectors/feishu/events.ts';
 import { parseConfig } from '../../config/index.ts';
 import { expandRecurrence } from '../../core/recurrence/index.ts';
+import { roomLedger } from '../../store/bookings.ts';
 import type { Pair } from '../../sync/pair.ts';
 import type { Parity } from '../../sync/parity.ts';
 import { type PairResult, pullCalendar } from '../../sync/pull.ts';
@@ -99,6 +100,7 @@ export async function runDemo(
         store: f.links,
         policy,
         attendeeFor: resolved.attendeeFor,
+        rooms: roomLedger(f.db.prisma),
       }).then((rs) => note(rs));
     const note = (rs: PairResult[]) => {
       for (const r of rs) {
