@@ -9,11 +9,11 @@ import type { Config } from '../config/index.ts';
 import { type Boss, type Job, sendPull, startBoss } from '../jobs/boss.ts';
 import { parseSecretKey } from '../store/credentials.ts';
 import { PrismaDeduplicator } from '../store/inbound.ts';
+import { type HttpServer, startWebServer, type WebLimits } from '../web/index.ts';
 import { type App, type ComposeOptions, compose } from './compose.ts';
 import { createConsent } from './consent.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { RoomHint } from './rooms-run.ts';
-import { type HttpServer, startHttpServer } from './server.ts';
 import { createWorker, type PullJob, type Worker } from './worker.ts';
 
 export interface ServeOptions extends ComposeOptions {
@@ -26,6 +26,8 @@ export interface ServeOptions extends ComposeOptions {
   /** Job retries before the dead-letter queue, and the first retry delay in seconds. */
   retryLimit?: number;
   retryDelay?: number;
+  /** Override the web layer's limits (body cap, timeouts, requests in flight, consent rate). */
+  limits?: Partial<WebLimits>;
 }
 
 export interface Service {
@@ -165,7 +167,7 @@ export async function startService(
     timer.unref();
     closers.push(() => clearInterval(timer));
 
-    const http: HttpServer = await startHttpServer(
+    const http: HttpServer = await startWebServer(
       {
         app,
         metrics,
@@ -194,6 +196,8 @@ export async function startService(
         },
         webhooks: mode === 'webhook',
         publicUrl: config.server.public_url,
+        limits: options.limits,
+        log,
       },
       { host: options.host ?? config.server.host, port: options.port ?? config.server.port },
     );
