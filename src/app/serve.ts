@@ -9,7 +9,7 @@ import type { Config } from '../config/index.ts';
 import { type Boss, type Job, sendPull, startBoss } from '../jobs/boss.ts';
 import { parseSecretKey } from '../store/credentials.ts';
 import { PrismaDeduplicator } from '../store/inbound.ts';
-import { type HttpServer, startWebServer, type WebLimits } from '../web/index.ts';
+import { type HttpServer, type PushHandler, startWebServer, type WebLimits } from '../web/index.ts';
 import { type App, type ComposeOptions, compose } from './compose.ts';
 import { createConsent } from './consent.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -28,6 +28,8 @@ export interface ServeOptions extends ComposeOptions {
   retryDelay?: number;
   /** Override the web layer's limits (body cap, timeouts, requests in flight, consent rate). */
   limits?: Partial<WebLimits>;
+  /** Provider webhooks to mount, by path (see src/web/index.ts). */
+  push?: Record<string, PushHandler>;
 }
 
 export interface Service {
@@ -197,6 +199,7 @@ export async function startService(
         webhooks: mode === 'webhook',
         publicUrl: config.server.public_url,
         limits: options.limits,
+        push: options.push,
         log,
       },
       { host: options.host ?? config.server.host, port: options.port ?? config.server.port },
