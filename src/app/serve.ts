@@ -9,10 +9,19 @@ import type { Config } from '../config/index.ts';
 import { type Boss, type Job, sendPull, startBoss } from '../jobs/boss.ts';
 import { parseSecretKey } from '../store/credentials.ts';
 import { PrismaDeduplicator } from '../store/inbound.ts';
-import { type HttpServer, type PushHandler, startWebServer, type WebLimits } from '../web/index.ts';
+import { retryDeadLetter } from '../web/console/retry.ts';
+import {
+  type ConflictsProvider,
+  type HttpServer,
+  type PushHandler,
+  startWebServer,
+  type WebLimits,
+} from '../web/index.ts';
 import { type App, type ComposeOptions, compose } from './compose.ts';
 import { createConsent } from './consent.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { runReconcile } from './reconcile-run.ts';
+import { roomsOfPair } from './rooms-report.ts';
 import type { RoomHint } from './rooms-run.ts';
 import { createWorker, type PullJob, type Worker } from './worker.ts';
 
@@ -30,6 +39,8 @@ export interface ServeOptions extends ComposeOptions {
   limits?: Partial<WebLimits>;
   /** Provider webhooks to mount, by path (see src/web/index.ts). */
   push?: Record<string, PushHandler>;
+  /** The conflicts store of two-way sync, for the console's Conflicts page. */
+  conflicts?: ConflictsProvider;
 }
 
 export interface Service {
@@ -169,6 +180,27 @@ export async function startService(
     timer.unref();
     closers.push(() => clearInterval(timer));
 
+    // reconciliations started from the console run here; the stop waits for them
+    let reconciling: Promise<void> | undefined;
+    closers.push(() => reconciling);
+    const consoleOps = {
+      resolution: () => worker.resolution(),
+      retry: (queue: string, id: string) => retryDeadLetter(boss, app.db, queue, id),
+      reconcile: async (mode: 'dry-run' | 'repair') => {
+        if (reconciling) return;
+        const run =
+          mode === 'repair'
+            ? worker.reconcile()
+            : runReconcile(app, { dryRun: true, rooms: roomsOfPair(app.db.prisma) }).then(() => {});
+        reconciling = run
+          .catch((e) => log.warn({ err: (e as Error).message }, 'reconciliation from the console failed'))
+          .finally(() => {
+            reconciling = undefined;
+          });
+      },
+      reconciling: () => reconciling !== undefined,
+      conflicts: options.conflicts,
+    };
     const http: HttpServer = await startWebServer(
       {
         app,
@@ -200,6 +232,7 @@ export async function startService(
         publicUrl: config.server.public_url,
         limits: options.limits,
         push: options.push,
+        console: consoleOps,
         log,
       },
       { host: options.host ?? config.server.host, port: options.port ?? config.server.port },

@@ -3,6 +3,7 @@ import type { Deduplicator, HintHandler } from '../../connectors/feishu/events.t
 import type { App } from '../app/compose.ts';
 import type { createConsent } from '../app/consent.ts';
 import type { Metrics } from '../app/metrics.ts';
+import type { ConsoleDeps } from './console/types.ts';
 import type { WebLimits } from './limits.ts';
 import type { PushHandler } from './public.ts';
 
@@ -24,4 +25,6 @@ export interface WebDeps {
   /** Provider webhooks by path, e.g. `{'/webhooks/google': handler}`: see `mountPush`. */
   push?: Record<string, PushHandler>;
   limits: WebLimits;
+  /** The operator console at `/` (left out: no console, only the JSON admin routes). */
+  console?: ConsoleDeps;
 }

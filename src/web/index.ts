@@ -8,6 +8,13 @@
  *   GET  /oauth/feishu/callback  stores the user's tokens, then sets the user up
  *   GET  /healthz, /readyz       the process answers / database, queue and intake are up
  *
+ * Admin (a Feishu sign-in of someone in server.admins; session cookie signed with secret_key):
+ *   GET  /signin, /auth/feishu/start, /auth/feishu/callback; POST /signout     (auth.ts)
+ *   GET  /, /rooms, /reconcile, /dead-letters, /conflicts and POST /actions/... the console
+ *        (console/index.ts): without a session pages redirect to /signin; actions need a CSRF token
+ *   GET  /status, /reports/latest   JSON, 401 without a session
+ *   GET  /metrics                   Prometheus text; wants "Bearer <server.metrics_token>" when set
+ *
  * Every route holds against hostile traffic (limits.ts): a body cap answered 413 before the body is
  * buffered, header and request timeouts of seconds, a bound on requests in flight (429 above it), and
  * security headers on every HTML page (headers.ts).
@@ -21,18 +28,25 @@
  * an instance of your own.
  */
 
+import { timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { ConsentError } from '../app/consent.ts';
 import { latestReconcileReport } from '../app/reconcile-run.ts';
 import { readStatus } from '../app/status.ts';
+import { parseSecretKey } from '../store/credentials.ts';
+import { createAuth, signinRoutes } from './auth.ts';
+import { consoleRoutes } from './console/index.ts';
 import type { WebDeps } from './deps.ts';
 import { securityHeaders } from './headers.ts';
 import { boundInFlight, DEFAULT_LIMITS, serverFactory, type WebLimits } from './limits.ts';
 import { publicRoutes } from './public.ts';
 
+export type { ConflictsProvider, ConflictVersion, ConflictView, ConsoleDeps } from './console/index.ts';
 export type { WebDeps } from './deps.ts';
 export { DEFAULT_LIMITS, type WebLimits } from './limits.ts';
 export { mountPush, type PushAnswer, type PushHandler } from './public.ts';
@@ -85,19 +99,39 @@ export async function startWebServer(
   const bound = boundInFlight(web, limits.maxInFlight);
   securityHeaders(web);
 
+  await web.register(cookie);
+  await web.register(formbody, { bodyLimit: limits.bodyLimit });
   await publicRoutes(web, deps, () => base);
-  web.get('/metrics', async (_req, reply) =>
-    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
-  );
-  web.get('/reports/latest', async (_req, reply) => {
+
+  const auth = createAuth(deps, parseSecretKey(deps.app.config.secret_key), () => base);
+  await signinRoutes(web, deps, auth, () => base);
+  const metricsToken = deps.app.config.server.metrics_token;
+  web.get('/metrics', async (req, reply) => {
+    if (metricsToken && !bearerIs(req.headers.authorization, metricsToken)) {
+      reply.header('www-authenticate', 'Bearer realm="feisync metrics"');
+      return reply.code(401).send({ error: 'metrics need "Authorization: Bearer <server.metrics_token>"' });
+    }
+    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  if (deps.console) await consoleRoutes(web, deps, auth, () => base, deps.console);
+  const json = { onRequest: auth.guard('json') };
+  web.get('/reports/latest', json, async (_req, reply) => {
     const report = await latestReconcileReport(deps.app);
     if (!report) return reply.code(404).send({ error: 'no reconciliation has finished yet' });
     return report;
   });
-  web.get('/status', async () => readStatus(deps.app.db.prisma, { bossSchema: deps.app.db.bossSchema }));
+  web.get('/status', json, async () =>
+    readStatus(deps.app.db.prisma, { bossSchema: deps.app.db.bossSchema }),
+  );
 
   await web.listen({ host: listen.host, port: listen.port });
   const { address, port } = web.server.address() as AddressInfo;
   base = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   return { url: base, server: web.server, web, inFlight: bound.inFlight, close: () => web.close() };
+}
+
+function bearerIs(header: string | undefined, token: string): boolean {
+  const got = Buffer.from(/^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1] ?? '');
+  const want = Buffer.from(token);
+  return got.length === want.length && timingSafeEqual(got, want);
 }
