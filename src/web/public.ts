@@ -3,7 +3,7 @@
  * the consent pages, and the probes. Webhook bodies are kept as raw bytes: signatures are over them.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { handleWebhook } from '../../connectors/feishu/events.ts';
+import { type Deduplicator, type HintHandler, handleWebhook } from '../../connectors/feishu/events.ts';
 import type { PushRequest } from '../ports/feed.ts';
 import type { WebDeps } from './deps.ts';
 import { RateLimiter } from './limits.ts';
@@ -56,31 +56,49 @@ export async function mountPush(web: FastifyInstance, path: string, handler: Pus
   });
 }
 
-export async function publicRoutes(web: FastifyInstance, deps: WebDeps, base: () => string): Promise<void> {
-  const { app, metrics } = deps;
-
+/** POST /webhooks/feishu: verified over the raw body, de-duplicated, handed on, acknowledged. */
+export async function feishuWebhook(
+  web: FastifyInstance,
+  o: {
+    enabled: boolean;
+    encryptKey?: string;
+    verificationToken?: string;
+    dedup?: Deduplicator;
+    onHint: HintHandler;
+    counted?: (type: string, outcome: 'accepted' | 'duplicate' | 'rejected') => void;
+  },
+): Promise<void> {
   await web.register(async (scope) => {
     rawBodies(scope);
     scope.post('/webhooks/feishu', async (req, reply) => {
-      if (!deps.webhooks) return reply.code(404).send({ error: 'webhooks are off (feishu.events.mode)' });
+      if (!o.enabled) return reply.code(404).send({ error: 'webhooks are off (feishu.events.mode)' });
       let type = 'unknown';
       const answer = await handleWebhook(
         { headers: flatHeaders(req), body: rawOf(req).toString('utf8') },
-        {
-          encryptKey: app.config.feishu.events.encrypt_key || undefined,
-          verificationToken: app.config.feishu.events.verification_token || undefined,
-          dedup: deps.dedup,
-        },
+        { encryptKey: o.encryptKey, verificationToken: o.verificationToken, dedup: o.dedup },
         (hint, meta) => {
           type = hint.type;
-          return deps.onHint(hint, meta);
+          return o.onHint(hint, meta);
         },
       );
       const outcome =
         answer.status >= 400 ? 'rejected' : (answer.body as any)?.duplicate ? 'duplicate' : 'accepted';
-      metrics.deliveries.inc({ transport: 'webhook', type, outcome });
+      o.counted?.(type, outcome);
       return reply.code(answer.status).send(answer.body);
     });
+  });
+}
+
+export async function publicRoutes(web: FastifyInstance, deps: WebDeps, base: () => string): Promise<void> {
+  const { app, metrics } = deps;
+
+  await feishuWebhook(web, {
+    enabled: deps.webhooks,
+    encryptKey: app.config.feishu.events.encrypt_key || undefined,
+    verificationToken: app.config.feishu.events.verification_token || undefined,
+    dedup: deps.dedup,
+    onHint: deps.onHint,
+    counted: (type, outcome) => metrics.deliveries.inc({ transport: 'webhook', type, outcome }),
   });
   for (const [path, handler] of Object.entries(deps.push ?? {})) await mountPush(web, path, handler);
 
