@@ -126,6 +126,7 @@ program
     async (opts: { config?: string; user?: string; dryRun?: boolean; full?: boolean; json?: boolean }) => {
       const path = resolveConfigPath(opts.config);
       const app = await compose(loadConfig(path), path);
+      let ok = false;
       try {
         const progress = syncProgress(opts.json || !process.stderr.isTTY);
         const report = await runSync(app, {
@@ -143,10 +144,12 @@ program
                 print(`${p.user} -> ${p.spoke}: ${a.kind} ${a.key} (${a.reason})`);
           print(formatSyncReport(report));
         }
-        if (!report.ok) process.exitCode = EXIT.failed;
+        ok = report.ok;
       } finally {
         await app.close();
       }
+      // after the close: PGlite's runtime resets process.exitCode to 0 when it shuts down
+      if (!ok) process.exitCode = EXIT.failed;
     },
   );
 
@@ -184,6 +187,7 @@ program
   .action(async (opts: { config?: string; user?: string; dryRun?: boolean; json?: boolean }) => {
     const path = resolveConfigPath(opts.config);
     const app = await compose(loadConfig(path), path);
+    let ok = false;
     try {
       const progress = syncProgress(opts.json || !process.stderr.isTTY);
       const report = await runReconcile(app, {
@@ -200,10 +204,12 @@ program
             print(`${row.user} -> ${row.spoke}: ${a.kind} ${a.key} (${a.reason})`);
         print(formatReconcileReport(report));
       }
-      if (!report.ok) process.exitCode = EXIT.failed;
+      ok = report.ok;
     } finally {
       await app.close();
     }
+    // after the close: PGlite's runtime resets process.exitCode to 0 when it shuts down
+    if (!ok) process.exitCode = EXIT.failed;
   });
 
 program
