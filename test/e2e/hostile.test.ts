@@ -94,7 +94,7 @@ const timedFetch = async (path: string, init?: RequestInit) => {
 
 beforeAll(async () => {
   em = await startEmulators({ seed: tenant.seeds, unlimited: true });
-  await control(em.feishu, 'push', { aggregateMs: 50, retryDelaysMs: [200, 400, 800, 1600, 3200] });
+  await control(em.feishu, 'push', { aggregateMs: 50, retryDelaysMs: [200, 400, 800, 1600, 3200, 6400] });
   const configFile = writeDemoFiles(dir, tenant);
   const config = parseConfig(stringify(tenant.config), configFile, {
     FEISHU_URL: em.feishu,
@@ -242,6 +242,16 @@ describe('public routes under hostile traffic', () => {
         timedFetch('/webhooks/test', { method: 'POST', headers: { 'x-secret': 'guess' }, body: '{}' }),
       callback: () => timedFetch('/oauth/feishu/callback?code=c&state=ou_x.99999999999999.Zm9yZ2Vk'),
       start: () => timedFetch(`/oauth/feishu/start?user=${encodeURIComponent(tenant.users[1].feishuEmail)}`),
+      signin: () => timedFetch('/auth/feishu/callback?code=c-x&state=99999999999999.Zm9yZ2Vk'),
+      action: () =>
+        timedFetch('/actions/retry', {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            cookie: 'feisync_session=forged.x',
+          },
+          body: 'queue=pull&id=x&_csrf=y',
+        }),
     };
     let healthy = true;
     let healthChecks = 0;
@@ -250,7 +260,7 @@ describe('public routes under hostile traffic', () => {
       while (!stop) {
         const r = await timedFetch('/healthz');
         healthChecks++;
-        if (r.status !== 200 || r.ms > 2000) healthy = false;
+        if (r.status !== 200 || r.ms > 3000) healthy = false;
         await new Promise((res) => setTimeout(res, 50));
       }
     })();
