@@ -4,7 +4,13 @@ import { RateLimiter } from './limits.ts';
 
 const deps = (push: WebDeps['push']) =>
   ({
-    app: { config: { feishu: { events: {} } } },
+    app: {
+      config: {
+        feishu: { events: {} },
+        server: { admins: [], metrics_token: '' },
+        secret_key: Buffer.alloc(32, 1).toString('base64'),
+      },
+    },
     metrics: {},
     dedup: {},
     consent: {},
