@@ -129,7 +129,13 @@ export function createWorker(ctx: WorkerContext): Worker {
         await finishRun(app.db.prisma, runId, {
           status: failures.length || held.length ? 'partial' : 'ok',
           counts,
-          report: { calendar: calendarId, held, failures: failures.slice(0, 20) },
+          report: {
+            calendar: calendarId,
+            held,
+            failures: failures.slice(0, 20),
+            // change event to applied, for the console's latency chart
+            ...(receivedAt < Infinity ? { latencyMs: Date.now() - receivedAt } : {}),
+          },
         });
         finished = true;
         if (receivedAt < Infinity) metrics.syncLatency.observe((Date.now() - receivedAt) / 1000);

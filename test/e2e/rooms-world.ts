@@ -15,9 +15,9 @@ import { GraphClient } from '../../connectors/graph/client.ts';
 import { type App, compose } from '../../src/app/compose.ts';
 import { control, type Emulators, startEmulators } from '../../src/app/emulators.ts';
 import { handleRoomEvent, type RoomEventResult, type RoomHint } from '../../src/app/rooms-run.ts';
-import { startWebhookServer, type WebhookServer } from '../../src/app/webhook.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { openDatabase } from '../../src/store/db.ts';
+import { startWebhookServer, type WebhookServer } from '../../src/web/feishu-hook.ts';
 
 export const APP = {
   app_id: 'cli_0a1b2c3d4e5f6a7b',
