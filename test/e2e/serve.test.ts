@@ -125,7 +125,9 @@ describe('feisync serve', () => {
     expect(status.pairs).toHaveLength(6);
     expect(status.users.consented).toHaveLength(3);
     // the rooms of the meetings the initial sync mirrored are bookings, before any room event: /status counts them
-    const served = (await (await fetch(`${s.url}/status`)).json()) as any;
+    const admin = new Browser(s.url);
+    expect((await admin.signIn(em.feishu, tenant.users[0].openId)).status).toBe(200);
+    const served = (await (await admin.fetch(`${s.url}/status`)).json()) as any;
     expect(served.roomSummary.totals.booked).toBeGreaterThan(0);
     expect([...new Set(served.roomSummary.rooms.map((r: any) => r.spoke))].sort()).toEqual([
       'google',
