@@ -24,6 +24,7 @@ import {
   type JwtClient,
   type ServiceAccountKey,
 } from './auth.ts';
+import { sendBatch } from './batch.ts';
 import { googleFeed } from './feed.ts';
 import { listChanges } from './reader.ts';
 import { replyGoogle } from './reply.ts';
@@ -96,7 +97,15 @@ export function createGoogleConnector(options: GoogleConnectorOptions): Calendar
     kind: 'google',
     // at most 5 override reminders per event
     capabilities: { maxReminders: 5 },
-    rooms: googleRooms({ calendar, call, adminEmail: options.adminEmail }),
+    rooms: googleRooms({
+      calendar,
+      call,
+      batch: async (owner, calls) => {
+        await pacer.take(owner, calls.length);
+        return sendBatch(jwt(owner), rootUrl, calls);
+      },
+      adminEmail: options.adminEmail,
+    }),
     feed: googleFeed({ calendar, call, ttlSeconds: options.channelTtlSeconds }),
     reply: (ref, remote, rsvp, wo) =>
       replyGoogle({ calendar, call, sendUpdates: env.sendUpdates }, ref, remote, rsvp, wo),

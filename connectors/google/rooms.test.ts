@@ -48,11 +48,21 @@ describe('google connector: rooms', () => {
     const c = connector('ann@example.com');
     const [a, b] = await c.write(BOB, [create(meeting('a', 0), 'p1'), create(meeting('b', 0.5), 'p1')]);
     if (!a.ok || !b.ok) throw new Error('writes failed');
+    // the answer comes with the write itself, no further read
+    expect(a.rooms).toEqual([{ room: ROOM, answer: 'accepted' }]);
+    expect(b.rooms).toEqual([{ room: ROOM, answer: 'declined' }]);
     expect(await c.rooms.answer(BOB, a.ref!.id, ROOM)).toBe('accepted');
     expect(await c.rooms.answer(BOB, b.ref!.id, ROOM)).toBe('declined');
     expect(await c.rooms.answer(BOB, a.ref!.id, 'other@resource.calendar.google.com')).toBeUndefined();
     await c.write(BOB, [{ op: 'remove', ref: a.ref! }]);
     expect(await c.rooms.answer(BOB, a.ref!.id, ROOM)).toBeUndefined();
+    // the same on an update and on a create that meets its own earlier copy (409, then a read)
+    const [again] = await c.write(BOB, [create(meeting('b', 0.5), 'p1')]);
+    expect(again).toMatchObject({ ok: true, rooms: [{ room: ROOM, answer: 'declined' }] });
+    const [moved] = await c.write(BOB, [
+      { op: 'update', ref: b.ref!, event: meeting('b', 3), tag: { pair: 'p1', key: 'b_0' } },
+    ]);
+    expect(moved).toMatchObject({ ok: true, rooms: [{ room: ROOM, answer: 'accepted' }] });
   });
 
   it('writes booking events onto the room calendar and lists what the room holds, series expanded', async () => {
@@ -66,6 +76,16 @@ describe('google connector: rooms', () => {
     const [w] = await c.write(c.rooms.calendar(ROOM), [create(booking, 'room:omm_1')]);
     expect(w.ok).toBe(true);
     const agenda = await c.rooms.agenda(ROOM, T0 - 3600, T0 + 3 * 86_400);
+    // several agendas in one batched request, each as agenda() reads it
+    const log = async () =>
+      (await (await fetch(`${em.url}/_emulator/requests`)).json()) as { path: string }[];
+    const seen = (await log()).length;
+    const asks = [
+      { room: ROOM, from: T0 - 3600, to: T0 + 3 * 86_400 },
+      { room: ROOM, from: T0 + 86_400, to: T0 + 86_400 + 3 * 3600 },
+    ];
+    expect(await c.rooms.agendas!(asks)).toEqual([agenda, agenda.slice(2, 3)]);
+    expect((await log()).slice(seen).map((r) => r.path)).toEqual(['/batch/calendar/v3']);
     expect(agenda.map((e) => [e.start - T0, e.answer, e.summary, e.tag?.pair])).toEqual([
       [0, 'accepted', 'meeting a', undefined],
       [7200, 'accepted', 'Booked for Carol', 'room:omm_1'],

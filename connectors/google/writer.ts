@@ -11,6 +11,7 @@ import { type Call, MAX_BATCH, type Reply, sendBatch } from './batch.ts';
 import { fromThrown, toBridgeError } from './errors.ts';
 import { eventIdFor, instanceIdFor } from './ids.ts';
 import { fromGoogle, type GEvent, toGoogle } from './mapper.ts';
+import { roomAnswers } from './rooms.ts';
 import { backoffMs, type Pacer, type RetryOptions, sleep } from './transport.ts';
 
 export interface WriteEnv {
@@ -42,8 +43,13 @@ const RATE_REASONS = ['rateLimitExceeded', 'userRateLimitExceeded'];
 const fail = (r: Reply): Outcome => ({
   done: { ok: false, error: toBridgeError(r.status, r.body, r.headers) },
 });
+/** Done; an answer that carries the event also carries its rooms' answers (no further read). */
 const ok = (g: GEvent | undefined, id: string): Outcome => ({
-  done: { ok: true, ref: { id: g?.id ?? id, version: g?.etag ?? undefined } },
+  done: {
+    ok: true,
+    ref: { id: g?.id ?? id, version: g?.etag ?? undefined },
+    ...(g ? { rooms: roomAnswers(g) } : {}),
+  },
 });
 
 function retryable(r: Reply): boolean {

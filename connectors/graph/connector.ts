@@ -27,7 +27,7 @@ import { fromResponse } from './errors.ts';
 import { graphFeed } from './feed.ts';
 import { ORIGIN_PROPERTY, tagValue, toGraph, transactionIdOf } from './mapper.ts';
 import { graphReply } from './reply.ts';
-import { graphRooms } from './rooms.ts';
+import { graphRooms, roomAnswers } from './rooms.ts';
 import { localToUtc } from './time.ts';
 
 export interface GraphConnectorOptions extends GraphClientOptions {
@@ -270,7 +270,8 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       const op = ops[i];
       if (r && r.status < 300) {
         const ref = op.op === 'remove' ? undefined : r.body?.id ? okRef(r.body) : undefined;
-        results[i] = { ok: true, ...(ref ? { ref } : {}), ...(notes ? { note: notes } : {}) };
+        const rooms = op.op === 'remove' ? undefined : roomAnswers(r.body);
+        results[i] = { ok: true, ...(ref ? { ref } : {}), ...(notes ? { note: notes } : {}), ...rooms };
         if (cancel && ref) followUps.push({ i, id: ref.id, cancel });
       } else if (
         r &&

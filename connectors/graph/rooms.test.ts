@@ -61,11 +61,22 @@ describe('graph connector: rooms', () => {
     const [a] = await c.write(ANN, [create(meeting('a', 0), 'p1')]);
     const [b] = await c.write(ANN, [create(meeting('b', 0.5), 'p1')]);
     if (!a.ok || !b.ok) throw new Error('writes failed');
+    // the answer comes with the write itself, no further read
+    expect(a.rooms).toEqual([{ room: ROOM, answer: 'accepted' }]);
+    expect(b.rooms).toEqual([{ room: ROOM, answer: 'declined' }]);
     expect(await c.rooms.answer(ANN, a.ref!.id, ROOM)).toBe('accepted');
     expect(await c.rooms.answer(ANN, b.ref!.id, ROOM)).toBe('declined');
     expect(await c.rooms.answer(ANN, a.ref!.id, 'room2@contoso.com')).toBeUndefined();
     await c.write(ANN, [{ op: 'remove', ref: a.ref! }]);
     expect(await c.rooms.answer(ANN, a.ref!.id, ROOM)).toBeUndefined();
+    const [moved] = await c.write(ANN, [
+      { op: 'update', ref: b.ref!, event: meeting('b', 3), tag: { pair: 'p1', key: 'b_0' } },
+    ]);
+    expect(moved).toMatchObject({ ok: true, rooms: [{ room: ROOM, answer: 'accepted' }] });
+    // a create found already written (by its origin tag) did not read the event: its rooms are unknown
+    const [found] = await c.write(ANN, [create(meeting('b', 3), 'p1')]);
+    expect(found).toMatchObject({ ok: true, note: 'already written (found by origin tag)' });
+    expect((found as { rooms?: unknown }).rooms).toBeUndefined();
   });
 
   it('writes booking events into the room mailbox and lists what the room holds, series expanded', async () => {
@@ -79,6 +90,16 @@ describe('graph connector: rooms', () => {
     const [w] = await c.write(c.rooms.calendar(ROOM), [create(booking, 'room:omm_1')]);
     expect(w.ok).toBe(true);
     const agenda = await c.rooms.agenda(ROOM, T0 - 3600, T0 + 3 * 86_400);
+    // several agendas in one batched request, each as agenda() reads it
+    const log = async () =>
+      (await (await fetch(`${em.url}/_emulator/requests`)).json()) as { path: string }[];
+    const seen = (await log()).length;
+    const asks = [
+      { room: ROOM, from: T0 - 3600, to: T0 + 3 * 86_400 },
+      { room: ROOM, from: T0 + 86_400, to: T0 + 86_400 + 3 * 3600 },
+    ];
+    expect(await c.rooms.agendas!(asks)).toEqual([agenda, agenda.slice(2, 3)]);
+    expect((await log()).slice(seen).map((r) => r.path)).toEqual(['/v1.0/$batch']);
     expect(agenda.map((e) => [e.start - T0, e.answer, e.summary, e.tag?.pair])).toEqual([
       [0, 'accepted', 'meeting a', undefined],
       [7200, 'accepted', 'Booked for Carol', 'room:omm_1'],

@@ -3,6 +3,7 @@
  * truth. Exit codes: 0 ok, 1 a run failed, 2 bad input or config.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import {
   type Config,
@@ -127,6 +128,7 @@ program
     async (opts: { config?: string; user?: string; dryRun?: boolean; full?: boolean; json?: boolean }) => {
       const path = resolveConfigPath(opts.config);
       const app = await compose(loadConfig(path), path);
+      let ok = false;
       try {
         const progress = syncProgress(opts.json || !process.stderr.isTTY);
         const report = await runSync(app, {
@@ -144,10 +146,12 @@ program
                 print(`${p.user} -> ${p.spoke}: ${a.kind} ${a.key} (${a.reason})`);
           print(formatSyncReport(report));
         }
-        if (!report.ok) process.exitCode = EXIT.failed;
+        ok = report.ok;
       } finally {
         await app.close();
       }
+      // after the close: PGlite's runtime resets process.exitCode to 0 when it shuts down
+      if (!ok) process.exitCode = EXIT.failed;
     },
   );
 
@@ -185,6 +189,7 @@ program
   .action(async (opts: { config?: string; user?: string; dryRun?: boolean; json?: boolean }) => {
     const path = resolveConfigPath(opts.config);
     const app = await compose(loadConfig(path), path);
+    let ok = false;
     try {
       const progress = syncProgress(opts.json || !process.stderr.isTTY);
       const report = await runReconcile(app, {
@@ -201,10 +206,12 @@ program
             print(`${row.user} -> ${row.spoke}: ${a.kind} ${a.key} (${a.reason})`);
         print(formatReconcileReport(report));
       }
-      if (!report.ok) process.exitCode = EXIT.failed;
+      ok = report.ok;
     } finally {
       await app.close();
     }
+    // after the close: PGlite's runtime resets process.exitCode to 0 when it shuts down
+    if (!ok) process.exitCode = EXIT.failed;
   });
 
 const conflicts = program
@@ -215,7 +222,12 @@ const conflicts = program
   .addOption(configOption())
   .addOption(jsonOption())
   .action(async (opts: { config?: string; json?: boolean }) => {
-    const database = await openDatabase({ ...databaseTarget(opts), migrate: true });
+    // the database `sync` and `serve` use: a config's data_dir is relative to the config file
+    const found = configIfAny(opts);
+    const target = databaseTarget(opts);
+    if (found && !found.config.database.url)
+      target.dataDir = resolvePath(dirname(resolvePath(found.path)), found.config.database.data_dir);
+    const database = await openDatabase({ ...target, migrate: true });
     try {
       const list = await listConflicts(database.prisma);
       print(opts.json ? JSON.stringify(list) : formatConflicts(list));
@@ -235,7 +247,9 @@ conflicts
       .makeOptionMandatory(),
   )
   .addOption(jsonOption())
-  .action(async (id: string, opts: { config?: string; keep: Keep; json?: boolean }) => {
+  .action(async (id: string, own: { config?: string; keep: Keep; json?: boolean }, cmd: Command) => {
+    // --config and --json may land on `conflicts` itself when written after the id
+    const opts = cmd.optsWithGlobals() as typeof own;
     const path = resolveConfigPath(opts.config);
     const app = await compose(loadConfig(path), path);
     try {
@@ -256,16 +270,32 @@ conflicts
 program
   .command('demo')
   .description(
-    'start the three emulators with a sample tenant, run a full sync and a round of change events, and check parity; exit 0 only on exact parity',
+    'start the three emulators with a sample tenant and `serve` on them, run a full sync and a round of change events through its webhook, and check parity; exit 0 only on exact parity (--keep: stay up with the console)',
   )
   .option('--users <n>', 'users in the sample tenant', '20')
   .option('--events <n>', 'Feishu events in the sample tenant', '2000')
+  .option('--keep', 'stay up after the demo (console, emulators) until Ctrl-C')
+  .option('--port <n>', 'port of the demo service (default: any free port)')
   .addOption(jsonOption())
-  .action(async (opts: { users: string; events: string; json?: boolean }) => {
+  .action(async (opts: { users: string; events: string; json?: boolean; keep?: boolean; port?: string }) => {
     const result = await runDemo({
       users: positive(opts.users, '--users'),
       events: positive(opts.events, '--events'),
+      port: opts.port === undefined ? undefined : positive(opts.port, '--port', true),
       log: opts.json ? undefined : (line) => print(line),
+      keep: opts.keep
+        ? async (r) => {
+            print(
+              opts.json
+                ? JSON.stringify({ console: r.console })
+                : `console: ${r.console.signIn} (signs you in as the demo admin ${r.console.admin}); Ctrl-C to stop`,
+            );
+            await new Promise<void>((resolve) => {
+              process.once('SIGINT', resolve);
+              process.once('SIGTERM', resolve);
+            });
+          }
+        : undefined,
     });
     if (opts.json) print(JSON.stringify(result));
     else {

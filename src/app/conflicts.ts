@@ -9,6 +9,7 @@ import { type ConflictRow, PrismaConflictStore } from '../store/conflicts.ts';
 import type { PrismaClient } from '../store/db.ts';
 import { newRun } from '../sync/reverse.ts';
 import { applyChange } from '../sync/reverse-apply.ts';
+import type { ConflictsProvider } from '../web/index.ts';
 import type { App } from './compose.ts';
 import { UsageError } from './exit.ts';
 import { resolvePairs } from './pairs.ts';
@@ -126,4 +127,29 @@ export function formatConflicts(list: ConflictView[]): string {
     '',
     'settle one: feisync conflicts resolve ID --keep feishu|google|exchange',
   ].join('\n');
+}
+
+/** The console's Conflicts page over this store (src/web/console/types.ts ConflictsProvider). */
+export function conflictsProvider(app: App): ConflictsProvider {
+  return {
+    async list() {
+      return (await listConflicts(app.db.prisma)).map((c) => ({
+        id: String(c.id),
+        user: c.user,
+        key: c.key,
+        summary: c.summary,
+        detectedAt: new Date(c.since),
+        versions: [
+          { side: 'feishu', fields: Object.fromEntries(c.fields.map((f) => [f.field, f.feishu])) },
+          { side: c.spoke, fields: Object.fromEntries(c.fields.map((f) => [f.field, f.spoke])) },
+        ],
+      }));
+    },
+    async resolve(id, keep) {
+      if (!['feishu', 'google', 'exchange'].includes(keep))
+        throw new UsageError(`--keep: feishu, google or exchange, not ${keep}`);
+      const r = await resolveConflict(app, Number(id), keep as Keep);
+      if (!r.ok) throw new Error(`conflict #${id} not resolved: ${r.error}`);
+    },
+  };
 }

@@ -76,13 +76,16 @@ export function createMetrics(db: Database, origins: Record<string, string[]>): 
   });
   new client.Gauge({
     name: 'feisync_room_bookings',
-    help: 'Meeting-room bookings by spoke and status (booked, conflict, released, unmapped, failed)',
-    labelNames: ['spoke', 'status'] as const,
+    help: 'Meeting-room bookings (one per room, meeting occurrence and spoke) by Feishu room id, spoke and status (booked, pending, conflict, unmapped, released, failed)',
+    labelNames: ['room', 'spoke', 'status'] as const,
     registers: [registry],
     async collect() {
-      const rows = await db.prisma.roomBooking.groupBy({ by: ['spoke', 'status'], _count: { _all: true } });
+      const rows = await db.prisma.roomBooking.groupBy({
+        by: ['roomId', 'spoke', 'status'],
+        _count: { _all: true },
+      });
       this.reset();
-      for (const r of rows) this.set({ spoke: r.spoke, status: r.status }, r._count._all);
+      for (const r of rows) this.set({ room: r.roomId, spoke: r.spoke, status: r.status }, r._count._all);
     },
   });
 

@@ -4,6 +4,7 @@
  * Progress and results go to callbacks; the CLI decides how to show them.
  */
 import PQueue from 'p-queue';
+import { roomLedger } from '../store/bookings.ts';
 import { finishRun, lastRuns, type RunOutcome, startRun } from '../store/runs.ts';
 import type { Pair } from '../sync/pair.ts';
 import { type PairReconcile, reconcile } from '../sync/reconcile.ts';
@@ -11,11 +12,19 @@ import { type App, policyOf } from './compose.ts';
 import { type ConflictView, listConflicts } from './conflicts.ts';
 import { type Resolution, resolvePairs } from './pairs.ts';
 import { pullSpokes, type ReverseReport, reverseOk, reverseReport } from './reverse-run.ts';
+import { type RoomSummary, roomSummary } from './rooms-report.ts';
 import type { SyncOptions } from './sync-run.ts';
 import { formatTable } from './table.ts';
 
-/** Room bookings of a pair, from the rooms work (absent: 0). */
-export type RoomCounter = (pair: Pair) => Promise<{ roomsBooked: number; roomsConflict: number }>;
+type RoomColumns = 'roomsBooked' | 'roomsPending' | 'roomsConflict' | 'roomsUnmapped';
+/** Room bookings of the meetings a pair's user organizes, on the pair's spoke (absent: 0). */
+export type RoomCounter = (pair: Pair) => Promise<Record<RoomColumns, number>>;
+const NO_ROOMS: Record<RoomColumns, number> = {
+  roomsBooked: 0,
+  roomsPending: 0,
+  roomsConflict: 0,
+  roomsUnmapped: 0,
+};
 
 export interface ReconcileRunOptions extends Pick<SyncOptions, 'onStart' | 'onProgress'> {
   user?: string;
@@ -39,7 +48,9 @@ const NUMBERS = [
   'leftForReverse',
   'untagged',
   'roomsBooked',
+  'roomsPending',
   'roomsConflict',
+  'roomsUnmapped',
 ] as const;
 export type ParityTotals = Record<(typeof NUMBERS)[number], number>;
 
@@ -69,6 +80,8 @@ export interface ReconcileReport {
   problems: Resolution['problems'];
   rows: ParityRow[];
   totals: ParityTotals;
+  /** Room bookings per room and spoke after the run (every meeting's, not only these users'). */
+  rooms: RoomSummary['rooms'];
   /** Feishu events read. */
   events: number;
   startedAt: string;
@@ -145,6 +158,7 @@ async function reconcileAll(
           policy,
           deleteBudget,
           attendeeFor,
+          rooms: roomLedger(app.db.prisma),
         };
         const out = await reconcile(
           group,
@@ -182,6 +196,7 @@ async function reconcileAll(
     problems,
     rows,
     totals,
+    rooms: (await roomSummary(app)).rooms,
     events: [...seen.values()].reduce((a, b) => a + b, 0),
     startedAt: started.toISOString(),
     seconds: (Date.now() - started.getTime()) / 1000,
@@ -193,7 +208,7 @@ async function reconcileAll(
 async function rowOf(r: PairReconcile, repair: boolean, rooms?: RoomCounter): Promise<ParityRow> {
   const c = r.counts;
   const p = r.parity;
-  const booked = rooms ? await rooms(r.pair) : { roomsBooked: 0, roomsConflict: 0 };
+  const booked = rooms ? await rooms(r.pair) : NO_ROOMS;
   return {
     pair: r.pair.id,
     user: r.pair.userKey,
@@ -211,8 +226,7 @@ async function rowOf(r: PairReconcile, repair: boolean, rooms?: RoomCounter): Pr
     failed: c.failed,
     leftForReverse: p.leftForReverse,
     untagged: p.untagged,
-    roomsBooked: booked.roomsBooked,
-    roomsConflict: booked.roomsConflict,
+    ...booked,
     writes: { created: c.created, updated: c.updated, deleted: c.deleted },
     ...(r.held ? { held: r.held } : {}),
     failures: r.failures,
@@ -231,9 +245,12 @@ const sumWrites = (rows: ParityRow[]) =>
     { created: 0, updated: 0, deleted: 0 },
   );
 
+const ROOM_COLUMNS = ['roomsBooked', 'roomsPending', 'roomsConflict', 'roomsUnmapped'] as const;
+const ROOM_STATES = ['booked', 'pending', 'conflict', 'unmapped'] as const;
+
 /** The parity report as a table: one line per user, calendar and spoke, then totals and notes. */
 export function formatReconcileReport(r: ReconcileReport): string {
-  const rooms = r.totals.roomsBooked + r.totals.roomsConflict > 0;
+  const rooms = ROOM_COLUMNS.some((c) => r.totals[c] > 0);
   const cols: (typeof NUMBERS)[number][] = [
     'expected',
     'found',
@@ -243,7 +260,7 @@ export function formatReconcileReport(r: ReconcileReport): string {
     'repaired',
     'relinked',
     'failed',
-    ...(rooms ? (['roomsBooked', 'roomsConflict'] as const) : []),
+    ...(rooms ? ROOM_COLUMNS : []),
   ];
   const head = ['user', 'calendar', 'spoke', ...cols.map((c) => c.replace('rooms', 'rooms ').toLowerCase())];
   const short = (s: string) => (s.length > 24 ? `${s.slice(0, 21)}...` : s);
@@ -282,10 +299,28 @@ export function formatReconcileReport(r: ReconcileReport): string {
     notes.push(
       `! conflict #${c.id} ${c.user} <-> ${c.spoke} ${c.key}: ${c.fields.map((f) => f.field).join(', ')} changed on both sides (feisync conflicts)`,
     );
+  const held = (r.rooms ?? []).filter((x) => ROOM_STATES.some((k) => x.counts[k] > 0));
+  const roomLines = held.length
+    ? [
+        '',
+        ...formatTable(
+          [
+            ['room', 'spoke', ...ROOM_STATES],
+            ...held.map((x) => [
+              x.name ? `${x.name} (${x.roomId})` : x.roomId,
+              x.spoke,
+              ...ROOM_STATES.map((k) => String(x.counts[k])),
+            ]),
+          ],
+          2,
+        ),
+      ]
+    : [];
   const mode = r.repair ? 'repaired' : 'report only (nothing written)';
   const untagged = r.totals.untagged ? `; ${r.totals.untagged} events not written by Feisync left alone` : '';
   return [
     ...lines,
+    ...roomLines,
     '',
     `${r.events} Feishu events in ${r.seconds.toFixed(1)} s; ${mode}; ${r.inParity ? 'in parity' : 'NOT in parity'}${untagged}; run #${r.runId}`,
     ...notes,

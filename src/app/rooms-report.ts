@@ -167,7 +167,7 @@ export function formatConfigRooms(config: Pick<Config, 'rooms'>, directory?: Roo
   return lines.join('\n');
 }
 
-/** Bookings of the meetings one pair's user organizes on that pair's spoke: booked and in conflict. */
+/** Bookings of the meetings one pair's user organizes on that pair's spoke, by outcome. */
 export function roomsOfPair(prisma: PrismaClient) {
   return async (pair: { feishu: { owner: string }; spoke: Spoke }) => {
     const groups = await prisma.roomBooking.groupBy({
@@ -176,6 +176,11 @@ export function roomsOfPair(prisma: PrismaClient) {
       _count: { _all: true },
     });
     const count = (status: string) => groups.find((g) => g.status === status)?._count._all ?? 0;
-    return { roomsBooked: count('booked'), roomsConflict: count('conflict') };
+    return {
+      roomsBooked: count('booked'),
+      roomsPending: count('pending'),
+      roomsConflict: count('conflict'),
+      roomsUnmapped: count('unmapped'),
+    };
   };
 }

@@ -12,6 +12,7 @@ import type { CalendarRef } from '../ports/index.ts';
 import {
   bookingsIn,
   bookingsOf,
+  roomLedger,
   type StatusCounts,
   saveBooking,
   zeroStatusCounts,
@@ -73,10 +74,13 @@ interface Organizer {
 export async function handleRoomEvent(
   app: App,
   hint: RoomHint,
-  options: { now?: number } = {},
+  options: { now?: number; spokes?: Spoke[] } = {},
 ): Promise<RoomEventResult> {
   const policy = policyOf(app.config, options.now);
-  const spokes = (['google', 'graph'] as const).filter((s) => app.spokes[s]);
+  // a recheck looks again only where it recorded something (it never books a room on a new spoke)
+  const spokes = (['google', 'graph'] as const).filter(
+    (s) => app.spokes[s] && (!options.spokes || options.spokes.includes(s)),
+  );
   const organizer = await findOrganizer(app, hint.organizer.openId);
   const read = await readFeishu(app, organizer.openId, hint);
   const ev: RoomEvent = {
@@ -88,7 +92,7 @@ export async function handleRoomEvent(
     roomIds: hint.roomIds,
     organizer: hint.organizer,
   };
-  const bookings = await bookingsOf(app.db.prisma, ev.key.uid);
+  const bookings = (await bookingsOf(app.db.prisma, ev.key.uid)).filter((b) => spokes.includes(b.spoke));
   const attend: Partial<Record<Spoke, boolean>> = {};
   for (const spoke of spokes) {
     attend[spoke] = organizer.pairs.some((p) => p.spoke === spoke) && roomsRideOnMirror(policy, read.event);
@@ -160,7 +164,8 @@ export async function recheckRoomBookings(
       end: b.endAt.getTime() / 1000,
       organizer: b.organizerId ? { openId: b.organizerId } : {},
     };
-    results.push(await handleRoomEvent(app, hint, options));
+    const where = [...new Set([...same.map((x) => x.spoke), b.spoke])];
+    results.push(await handleRoomEvent(app, hint, { now: options.now, spokes: where }));
   }
   return results;
 }
@@ -219,6 +224,7 @@ async function pullOrganizer(app: App, organizer: Organizer, policy: SyncPolicy)
       store: app.links,
       policy,
       attendeeFor: organizer.resolution?.attendeeFor,
+      rooms: roomLedger(app.db.prisma),
     });
   }
 }

@@ -9,11 +9,21 @@ import type { Config } from '../config/index.ts';
 import { type Boss, type Job, sendPull, startBoss } from '../jobs/boss.ts';
 import { parseSecretKey } from '../store/credentials.ts';
 import { PrismaDeduplicator } from '../store/inbound.ts';
+import { retryDeadLetter } from '../web/console/retry.ts';
+import {
+  type ConflictsProvider,
+  type HttpServer,
+  type PushHandler,
+  startWebServer,
+  type WebLimits,
+} from '../web/index.ts';
 import { type App, type ComposeOptions, compose } from './compose.ts';
+import { conflictsProvider } from './conflicts.ts';
 import { createConsent } from './consent.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { runReconcile } from './reconcile-run.ts';
+import { roomsOfPair } from './rooms-report.ts';
 import type { RoomHint } from './rooms-run.ts';
-import { type HttpServer, startHttpServer } from './server.ts';
 import { type SpokeJob, spokeIntake } from './spoke-intake.ts';
 import { createSpokeWorker, sendSpoke } from './spoke-worker.ts';
 import { createWorker, type PullJob, type Worker } from './worker.ts';
@@ -28,6 +38,12 @@ export interface ServeOptions extends ComposeOptions {
   /** Job retries before the dead-letter queue, and the first retry delay in seconds. */
   retryLimit?: number;
   retryDelay?: number;
+  /** Override the web layer's limits (body cap, timeouts, requests in flight, consent rate). */
+  limits?: Partial<WebLimits>;
+  /** Provider webhooks to mount, by path (see src/web/index.ts). */
+  push?: Record<string, PushHandler>;
+  /** The conflicts store of two-way sync, for the console's Conflicts page. */
+  conflicts?: ConflictsProvider;
 }
 
 export interface Service {
@@ -192,7 +208,28 @@ export async function startService(
     timer.unref();
     closers.push(() => clearInterval(timer));
 
-    const http: HttpServer = await startHttpServer(
+    // reconciliations started from the console run here; the stop waits for them
+    let reconciling: Promise<void> | undefined;
+    closers.push(() => reconciling);
+    const consoleOps = {
+      resolution: () => worker.resolution(),
+      retry: (queue: string, id: string) => retryDeadLetter(boss, app.db, queue, id),
+      reconcile: async (mode: 'dry-run' | 'repair') => {
+        if (reconciling) return;
+        const run =
+          mode === 'repair'
+            ? worker.reconcile()
+            : runReconcile(app, { dryRun: true, rooms: roomsOfPair(app.db.prisma) }).then(() => {});
+        reconciling = run
+          .catch((e) => log.warn({ err: (e as Error).message }, 'reconciliation from the console failed'))
+          .finally(() => {
+            reconciling = undefined;
+          });
+      },
+      reconciling: () => reconciling !== undefined,
+      conflicts: options.conflicts ?? conflictsProvider(app),
+    };
+    const http: HttpServer = await startWebServer(
       {
         app,
         metrics,
@@ -221,21 +258,28 @@ export async function startService(
         },
         webhooks: mode === 'webhook',
         publicUrl: config.server.public_url,
-        spokeIntake: Object.fromEntries(
-          (['google', 'graph'] as const).map((spoke) => [
-            spoke,
-            spokeIntake({
-              app,
-              spoke,
-              queue: async (job) => {
-                await sendSpoke(boss, job);
-                for (const id of spokeWorkers) boss.notifyWorker(id);
-              },
-              onOutcome: (outcome, detail) =>
-                metrics.deliveries.inc({ transport: `${spoke}-push`, type: detail ?? 'none', outcome }),
-            }),
-          ]),
-        ),
+        limits: options.limits,
+        // spoke push notifications of two-way pairs (src/app/spoke-intake.ts), then any given by the caller
+        push: {
+          ...Object.fromEntries(
+            (['google', 'graph'] as const).map((spoke) => [
+              `/webhooks/${spoke}`,
+              spokeIntake({
+                app,
+                spoke,
+                queue: async (job) => {
+                  await sendSpoke(boss, job);
+                  for (const id of spokeWorkers) boss.notifyWorker(id);
+                },
+                onOutcome: (outcome, detail) =>
+                  metrics.deliveries.inc({ transport: `${spoke}-push`, type: detail ?? 'none', outcome }),
+              }),
+            ]),
+          ),
+          ...options.push,
+        },
+        console: consoleOps,
+        log,
       },
       { host: options.host ?? config.server.host, port: options.port ?? config.server.port },
     );

@@ -37,11 +37,19 @@ export interface DeadLetter {
 }
 export interface RoomIssue {
   roomId: string;
+  /** The room's name in the rooms table. */
+  name?: string;
+  /** The Feishu instance key of the meeting's occurrence (`uid_originalTime`). */
   key: string;
   spoke: string;
   spokeRoom: string | null;
   status: string;
+  /** The occurrence's start (a series: its first). */
   startAt: Date | null;
+  /** The meeting's title, when the sync recorded it. */
+  meeting: string | null;
+  organizer: string | null;
+  /** What happened: the holder of a declined room, the missing mapping, the failure. */
   error: string | null;
 }
 export interface Status {
@@ -98,7 +106,8 @@ export async function readStatus(prisma: PrismaClient, options: StatusOptions = 
       readDeadLetters(prisma, options.bossSchema ?? 'pgboss'),
       prisma.roomBooking.findMany({
         where: { status: { in: ['pending', 'conflict', 'unmapped', 'failed'] } },
-        orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
+        // conflicts first (then failed, pending, unmapped), each by start
+        orderBy: [{ status: 'asc' }, { startAt: 'asc' }, { id: 'asc' }],
         take: 50,
       }),
       roomSummary({ db: { prisma }, config: { rooms: options.rooms ?? [] } }),
@@ -134,15 +143,21 @@ export async function readStatus(prisma: PrismaClient, options: StatusOptions = 
       at: l.updatedAt,
     })),
     deadLetters,
-    rooms: rooms.map((r) => ({
-      roomId: r.roomId,
-      key: formatKey({ uid: r.uid, originalTime: Number(r.originalTime) }),
-      spoke: r.spoke,
-      spokeRoom: r.spokeRoom,
-      status: r.status,
-      startAt: r.startAt,
-      error: r.lastError,
-    })),
+    rooms: rooms.map((r) => {
+      const name = options.rooms?.find((m) => m.feishu === r.roomId)?.name;
+      return {
+        roomId: r.roomId,
+        ...(name ? { name } : {}),
+        key: formatKey({ uid: r.uid, originalTime: Number(r.originalTime) }),
+        spoke: r.spoke,
+        spokeRoom: r.spokeRoom,
+        status: r.status,
+        startAt: r.startAt,
+        meeting: r.summary,
+        organizer: r.organizer,
+        error: r.lastError,
+      };
+    }),
     roomSummary: summary,
     conflicts,
   };
@@ -245,8 +260,16 @@ export function formatStatus(s: Status): string {
   );
   section(
     'Room bookings needing attention',
-    ['ROOM', 'KEY', 'SPOKE', 'STATUS', 'START', 'ERROR'],
-    s.rooms.map((r) => [r.roomId, r.key, r.spoke, r.status, when(r.startAt), oneLine(r.error ?? '')]),
+    ['ROOM', 'SPOKE', 'STATUS', 'START', 'MEETING', 'KEY', 'DETAIL'],
+    s.rooms.map((r) => [
+      r.name ? `${r.name} (${r.roomId})` : r.roomId,
+      r.spoke,
+      r.status,
+      when(r.startAt),
+      oneLine(r.meeting ?? '-'),
+      r.key,
+      oneLine(r.error ?? ''),
+    ]),
     'none',
   );
   for (const x of roomSections(s.roomSummary, s.roomDirectory)) section(x.title, x.headers, x.rows, x.empty);

@@ -3,6 +3,7 @@
  * spokes, record the run. Progress and results go to callbacks; the CLI decides how to show them.
  */
 import PQueue from 'p-queue';
+import { roomLedger } from '../store/bookings.ts';
 import { addCounts, type Counts, zeroCounts } from '../sync/apply.ts';
 import type { Pair, Spoke } from '../sync/pair.ts';
 import { type PairResult, pullCalendar } from '../sync/pull.ts';
@@ -81,6 +82,7 @@ export async function runSync(app: App, options: SyncOptions = {}): Promise<Sync
             policy,
             deleteBudget,
             attendeeFor,
+            rooms: roomLedger(app.db.prisma),
             onProgress: ({ calendar, events: n }) => {
               events += n - seen;
               seen = n;

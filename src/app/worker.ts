@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { type Boss, type Job, sendPull } from '../jobs/boss.ts';
+import { roomLedger } from '../store/bookings.ts';
 import { finishRun, startRun } from '../store/runs.ts';
 import { addCounts, zeroCounts } from '../sync/apply.ts';
 import type { Pair } from '../sync/pair.ts';
@@ -120,6 +121,7 @@ export function createWorker(ctx: WorkerContext): Worker {
           policy,
           deleteBudget: { remaining: policy.maxDeletesPerRun },
           attendeeFor: current?.attendeeFor,
+          rooms: roomLedger(app.db.prisma),
         });
         const counts = results.reduce((t, r) => addCounts(t, r.counts), zeroCounts());
         const held = results.filter((r) => r.held).map((r) => ({ pair: r.pair.id, held: r.held }));
@@ -127,7 +129,13 @@ export function createWorker(ctx: WorkerContext): Worker {
         await finishRun(app.db.prisma, runId, {
           status: failures.length || held.length ? 'partial' : 'ok',
           counts,
-          report: { calendar: calendarId, held, failures: failures.slice(0, 20) },
+          report: {
+            calendar: calendarId,
+            held,
+            failures: failures.slice(0, 20),
+            // change event to applied, for the console's latency chart
+            ...(receivedAt < Infinity ? { latencyMs: Date.now() - receivedAt } : {}),
+          },
         });
         finished = true;
         if (receivedAt < Infinity) metrics.syncLatency.observe((Date.now() - receivedAt) / 1000);

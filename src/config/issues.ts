@@ -8,6 +8,7 @@ type ZodIssue = z.core.$ZodIssue;
 /** Keys whose values are never printed. */
 const SECRET_KEYS = new Set([
   'app_secret',
+  'metrics_token',
   'client_secret',
   'encrypt_key',
   'verification_token',

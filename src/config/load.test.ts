@@ -19,7 +19,7 @@ describe('loadConfig: valid files', () => {
     expect(c.sync.window).toEqual({ past_days: 30, future_days: 365 });
     expect(c.sync.max_deletes_per_run).toBe(200);
     expect(c.reconcile).toEqual({ schedule: '0 3 * * *', repair: true });
-    expect(c.server).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(c.server).toEqual({ host: '127.0.0.1', port: 8080, admins: [], metrics_token: '' });
     expect(c.database).toEqual({ url: '', data_dir: './.feisync' });
     expect(c.users).toEqual([]);
   });

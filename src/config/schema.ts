@@ -196,6 +196,14 @@ const server = z
     public_url: urlField()
       .optional()
       .describe('Where Feishu, Google and Graph reach the webhooks (needed for events.mode webhook)'),
+    admins: z
+      .array(nonEmpty('a Feishu e-mail or open_id'), { error: 'a list of Feishu e-mails or open_ids' })
+      .default([])
+      .describe('Feishu users (e-mail or open_id) allowed to sign in to the console'),
+    metrics_token: z
+      .string({ error: 'a string' })
+      .default('')
+      .describe('When set, /metrics wants "Authorization: Bearer <token>"'),
   })
   .describe('`feisync serve`');
 

@@ -68,6 +68,13 @@ export type WriteOp =
   | { op: 'update'; ref: RemoteRef; event: CanonicalEvent; tag: OriginTag; parent?: RemoteRef }
   | { op: 'remove'; ref: RemoteRef };
 
+/** A meeting room's answer on an event, as the copy shows it: the room attendee's address and RSVP. */
+export interface RoomAnswer {
+  /** The room's calendar address (Google resource e-mail, Exchange room mailbox). */
+  room: string;
+  answer: Rsvp;
+}
+
 export type WriteResult =
   | {
       ok: true;
@@ -75,6 +82,12 @@ export type WriteResult =
       ref?: RemoteRef;
       /** What the connector had to change to express the event (e.g. a widened recurrence). */
       note?: string;
+      /**
+       * The room attendees' answers as the written copy came back from the provider (no extra
+       * request). Absent when the answer to the write did not carry the event (a remove, a create
+       * found already written): the answers are then unknown, not empty.
+       */
+      rooms?: RoomAnswer[];
     }
   | { ok: false; error: BridgeError };
 
@@ -136,6 +149,11 @@ export interface RoomAccess {
   calendar(room: string): CalendarRef;
   /** What the room's calendar holds overlapping [from, to) (Unix seconds), series expanded. */
   agenda(room: string, from: number, to: number): Promise<RoomEntry[]>;
+  /**
+   * Several agendas at once, batched where the provider allows (one request per batch of rooms), in
+   * order; one that could not be read is a BridgeError in its place. Optional: else `agenda` each.
+   */
+  agendas?(asks: { room: string; from: number; to: number }[]): Promise<(RoomEntry[] | BridgeError)[]>;
   /**
    * The room's answer on an event of `calendar` (as its organizer's copy shows it), or undefined when
    * the event is gone or does not name the room.

@@ -1,23 +1,18 @@
 /** Room bookings on Prisma: one RoomBooking row per (Feishu room, instance key, spoke). */
 import type { InstanceKey } from '../core/index.ts';
 import type { Spoke } from '../sync/pair.ts';
-import type { Booking, BookingMode, BookingStatus } from '../sync/rooms.ts';
+import type { RecordedBooking, RoomLedger } from '../sync/room-copies.ts';
+import type { BookingMode, BookingStatus } from '../sync/rooms.ts';
 import type { PrismaClient } from './db.ts';
 
 /** A booking with what the report shows about it. */
-export interface BookingRow extends Booking {
-  startAt: Date | null;
-  endAt: Date | null;
-  organizer: string | null;
-  /** The organizer's Feishu open_id. */
-  organizerId: string | null;
-  /** Why it is not booked (a conflict's holder, a failure, an unmapped room). */
-  lastError: string | null;
-}
+export type BookingRow = RecordedBooking;
 
 /** Every recorded booking of a Feishu event (all its occurrences, every room and spoke). */
 export async function bookingsOf(prisma: PrismaClient, uid: string): Promise<BookingRow[]> {
-  return toRows(await prisma.roomBooking.findMany({ where: { uid }, orderBy: { id: 'asc' } }));
+  // a stable order whichever path recorded them first (the sync records both spokes at once)
+  const orderBy = [{ originalTime: 'asc' as const }, { roomId: 'asc' as const }, { spoke: 'asc' as const }];
+  return toRows(await prisma.roomBooking.findMany({ where: { uid }, orderBy }));
 }
 
 /** Bookings in these states (oldest first), e.g. to check pending answers and conflicts again. */
@@ -51,6 +46,7 @@ function toRows(rows: Row[]): BookingRow[] {
     organizer: r.organizer,
     organizerId: r.organizerId,
     lastError: r.lastError,
+    summary: r.summary,
   }));
 }
 
@@ -74,6 +70,7 @@ export async function saveBooking(prisma: PrismaClient, b: BookingRow): Promise<
     organizer: b.organizer,
     organizerId: b.organizerId,
     lastError: b.lastError,
+    ...(b.summary !== undefined ? { summary: b.summary } : {}),
   };
   await prisma.roomBooking.upsert({
     where,
@@ -86,6 +83,49 @@ export async function saveBooking(prisma: PrismaClient, b: BookingRow): Promise<
     },
     update: data,
   });
+}
+
+const COLUMNS = [
+  ...['roomId', 'uid', 'originalTime', 'spoke', 'spokeRoom', 'mode', 'spokeEventId', 'status'],
+  ...['startAt', 'endAt', 'organizer', 'organizerId', 'lastError', 'summary'],
+] as const;
+const TYPES = [
+  ...['text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'text'],
+  ...['timestamp(3)', 'timestamp(3)', 'text', 'text', 'text', 'text'],
+];
+/** One statement per batch; a row whose summary is unknown (null) keeps the recorded one. */
+const UPSERT = `INSERT INTO "RoomBooking" (${COLUMNS.map((c) => `"${c}"`).join(', ')}, "updatedAt")
+SELECT *, now() FROM unnest(${TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+ON CONFLICT ("roomId", "uid", "originalTime", "spoke") DO UPDATE SET
+${COLUMNS.slice(4)
+  .map((c) =>
+    c === 'summary'
+      ? `"summary" = COALESCE(EXCLUDED."summary", "RoomBooking"."summary")`
+      : `"${c}" = EXCLUDED."${c}"`,
+  )
+  .join(',\n')}, "updatedAt" = now()`;
+
+/** The bookings the sync records as it writes and reads mirrored meetings (src/sync/room-copies.ts). */
+export function roomLedger(prisma: PrismaClient): RoomLedger {
+  return {
+    async bookings(spoke, uids) {
+      if (uids.length === 0) return [];
+      return toRows(await prisma.roomBooking.findMany({ where: { uid: { in: uids }, spoke } }));
+    },
+    async save(rows) {
+      if (rows.length === 0) return;
+      const key = (b: RecordedBooking) =>
+        `${b.roomId}\u0000${b.key.uid}\u0000${b.key.originalTime}\u0000${b.spoke}`;
+      // one statement cannot upsert a row twice: the last one of a key wins
+      const unique = [...new Map(rows.map((b) => [key(b), b])).values()];
+      const value = (b: RecordedBooking, c: (typeof COLUMNS)[number]) => {
+        if (c === 'uid') return b.key.uid;
+        if (c === 'originalTime') return String(b.key.originalTime);
+        return b[c] ?? null;
+      };
+      await prisma.$executeRawUnsafe(UPSERT, ...COLUMNS.map((c) => unique.map((b) => value(b, c))));
+    },
+  };
 }
 
 export type StatusCounts = Record<BookingStatus, number>;

@@ -6,6 +6,8 @@ import { BridgeError, type CanonicalEvent, formatKey, type InstanceKey } from '.
 import type { CalendarConnector, Link, LinkStore, RemoteRef, WriteOp, WriteResult } from '../ports/index.ts';
 import type { Pair, SyncPolicy } from './pair.ts';
 import type { DeleteAction, WriteAction } from './plan.ts';
+import type { RoomLedger } from './room-copies.ts';
+import { recordRooms, releaseRooms, type WrittenCopy } from './room-records.ts';
 
 export interface Counts {
   created: number;
@@ -43,6 +45,8 @@ export interface ApplyContext {
   policy: SyncPolicy;
   counts: Counts;
   failures: Failure[];
+  /** Where the rooms of written copies are recorded (none: not recorded). */
+  rooms?: RoomLedger;
 }
 
 /** Writes creates and updates; `links` (keyed `uid_originalTime`) is updated with the new refs. */
@@ -90,12 +94,19 @@ export async function applyWrites(
   const second = retry.size ? await write(ctx, [...retry.values()]) : [];
   const secondOf = new Map([...retry.keys()].map((a, j) => [a, second[j]]));
   const rows: Link[] = [];
+  const written: WrittenCopy[] = [];
   ready.forEach((a, i) => {
     const recreated = retry.get(a)?.op === 'create';
     const r = secondOf.get(a) ?? results[i];
     rows.push(linkAfter(ctx, a, r, links, recreated || a.kind === 'create' ? 'created' : 'updated'));
+    if (r.ok) {
+      const copyId = r.ref?.id ?? a.link?.spokeId ?? null;
+      written.push({ source: a.source, copy: a.event, copyId, answers: r.rooms, replaced: !!a.link });
+    }
   });
   await ctx.store.save(rows);
+  // the rooms' answers came with the writes: recording them asks the spoke nothing more
+  await recordRooms(ctx, written);
 }
 
 function linkAfter(
@@ -166,6 +177,8 @@ export async function applyDeletes(
   }
   for (const r of rows) links.set(formatKey(r), r);
   await ctx.store.save(rows);
+  const removed = rows.filter((r) => r.tombstone);
+  await releaseRooms(ctx, removed);
 }
 
 /**

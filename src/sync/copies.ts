@@ -4,7 +4,7 @@
  * large calendar fits in memory. Events without a tag (not written by Feisync) are only counted.
  */
 import { type CanonicalEvent, fingerprint, formatKey, type InstanceKey, parseKey } from '../core/index.ts';
-import type { CalendarConnector, CalendarRef, Link, RemoteEvent } from '../ports/index.ts';
+import type { CalendarConnector, CalendarRef, Link, RemoteEvent, RoomAnswer } from '../ports/index.ts';
 import type { SyncPolicy } from './pair.ts';
 import { fieldDigest } from './parity.ts';
 import { inWindow } from './project.ts';
@@ -20,6 +20,8 @@ export interface Copy {
   parent?: string;
   /** Within the sync window: outside it, nothing is judged or repaired. */
   inWindow: boolean;
+  /** The rooms' answers on the copy, when it names rooms (their bookings are recorded from them). */
+  rooms?: RoomAnswer[];
 }
 
 export interface SpokeCopies {
@@ -97,6 +99,8 @@ function toCopy(r: RemoteEvent, key: InstanceKey, within: boolean, policy: SyncP
   };
   if (r.ref.version) c.version = r.ref.version;
   if (r.parent) c.parent = r.parent;
+  const rooms = event.attendees.filter((a) => a.kind === 'room' && a.email);
+  if (rooms.length) c.rooms = rooms.map((a) => ({ room: a.email!, answer: a.rsvp }));
   return c;
 }
 

@@ -15,6 +15,8 @@ export type Action =
       fingerprint: string;
       link?: Link;
       reason: string;
+      /** The Feishu event it was projected from (its rooms, organizer). */
+      source?: CanonicalEvent;
     }
   | {
       kind: 'update';
@@ -23,6 +25,7 @@ export type Action =
       fingerprint: string;
       link: Link;
       reason: string;
+      source?: CanonicalEvent;
     }
   | { kind: 'delete'; key: InstanceKey; link: Link; reason: string }
   | { kind: 'unchanged'; key: InstanceKey; reason: string }
@@ -62,7 +65,15 @@ export function diff(
       actions.push({ kind: 'skip', key, reason: DECLINED_ON_SPOKE });
     } else if (!live(link)) {
       const reason = link?.tombstone ? 'back in Feishu' : link ? 'not yet on the spoke' : 'new in Feishu';
-      actions.push({ kind: 'create', key, event: p.event, fingerprint: p.fingerprint, link, reason });
+      actions.push({
+        kind: 'create',
+        key,
+        event: p.event,
+        fingerprint: p.fingerprint,
+        link,
+        reason,
+        source: ev,
+      });
     } else if (link!.feishuFingerprint === p.fingerprint) {
       actions.push({ kind: 'unchanged', key, reason: 'same fingerprint' });
     } else {
@@ -73,6 +84,7 @@ export function diff(
         fingerprint: p.fingerprint,
         link: link!,
         reason: 'changed in Feishu',
+        source: ev,
       });
     }
   }

@@ -17,6 +17,7 @@ import {
 import { type Action, diff, missing } from './diff.ts';
 import type { Pair, Spoke, SyncPolicy } from './pair.ts';
 import { type DeleteAction, describe, guardDeletes, type WriteAction, waves } from './plan.ts';
+import type { RoomLedger } from './room-copies.ts';
 
 export interface PullDeps {
   feishu: CalendarConnector;
@@ -27,6 +28,8 @@ export interface PullDeps {
   deleteBudget?: { remaining: number };
   /** How Feishu attendees are known on a pair's spoke (mapped users, rooms). */
   attendeeFor?: (pair: Pair) => ((a: Attendee, event: CanonicalEvent) => Attendee | undefined) | undefined;
+  /** Where the rooms of mirrored meetings are recorded as their copies are written (room-copies.ts). */
+  rooms?: RoomLedger;
   /** Called after each page with the events seen so far on this calendar. */
   onProgress?: (p: { calendar: string; events: number }) => void;
 }
@@ -180,6 +183,7 @@ function newRun(pair: Pair, deps: PullDeps): PairRun {
       policy: { ...deps.policy, target: { ...connector.capabilities, attendee: deps.attendeeFor?.(pair) } },
       counts: zeroCounts(),
       failures: [],
+      rooms: deps.rooms,
     },
     deletes: [],
     deferred: [],

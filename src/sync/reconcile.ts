@@ -30,6 +30,7 @@ import {
   type ReconcileOptions,
 } from './reconcile-report.ts';
 import { buryLinks, type Removal, removeAll } from './removals.ts';
+import { recordRooms, type WrittenCopy } from './room-records.ts';
 
 export type { PairParity, PairReconcile, ReconcileDeps, ReconcileOptions };
 
@@ -70,6 +71,7 @@ export async function reconcile(
           },
           counts: zeroCounts(),
           failures: [],
+          rooms: deps.rooms,
         },
         copies: side.byPair.get(pair.id) ?? new Map(),
         parity: emptyPairParity(),
@@ -117,6 +119,8 @@ async function judgePage(
   const links = await deps.store.byUids(ctx.pair.id, [...new Set(upserts.map((e) => e.key.uid))]);
   const relinks: Link[] = [];
   const writes: WriteAction[] = [];
+  // copies found as they should be: their rooms' answers come with the listing
+  const found: WrittenCopy[] = [];
   // series masters and single events first: an exception's copy is chosen under its kept master
   const ordered = [
     ...upserts.filter((e) => e.key.originalTime === 0),
@@ -159,6 +163,7 @@ async function judgePage(
     if (verdict === 'found') {
       parity.found += 1;
       ctx.counts.unchanged += 1;
+      if (keep) found.push({ source: ev, copy: p.event, copyId: keep.id, answers: keep.rooms ?? [] });
       if (current !== link || current?.feishuFingerprint !== p.fingerprint) {
         const row: Link = {
           ...(current ?? emptyLink(ctx.pair.id, ev.key)),
@@ -179,6 +184,7 @@ async function judgePage(
         fingerprint: p.fingerprint,
         link,
         reason: 'missing on the spoke',
+        source: ev,
       });
     } else {
       const fields = digestDiff(keep!.fields, fieldDigest(p.event, ctx.policy));
@@ -191,6 +197,7 @@ async function judgePage(
         fingerprint: p.fingerprint,
         link: current!,
         reason: `changed on the spoke (${fields.join(', ')})`,
+        source: ev,
       });
     }
   }
@@ -200,6 +207,7 @@ async function judgePage(
     return;
   }
   await deps.store.save(relinks);
+  await recordRooms(ctx, found);
   const masters = writes.filter((w) => w.key.originalTime === 0);
   await applyWrites(ctx, masters, links);
   const known = (w: WriteAction) => live(links.get(`${w.key.uid}_0`));

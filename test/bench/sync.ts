@@ -37,6 +37,7 @@ import { control, startEmulators } from '../../src/app/emulators.ts';
 import { resolvePairs } from '../../src/app/pairs.ts';
 import { runSync } from '../../src/app/sync-run.ts';
 import { parseConfig } from '../../src/config/index.ts';
+import { roomLedger } from '../../src/store/bookings.ts';
 import { pullCalendar } from '../../src/sync/pull.ts';
 
 type Figures = Record<string, number | string>;
@@ -303,6 +304,7 @@ async function changeRound(
     store: app.links,
     policy,
     attendeeFor: resolved.attendeeFor,
+    rooms: roomLedger(app.db.prisma),
   };
   await tally(info.urls, since); // the pair resolution above is not part of a change
   const ms: number[] = [];

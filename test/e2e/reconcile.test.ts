@@ -257,6 +257,8 @@ describe('the reconcile command', () => {
     expect(lines[0]).toMatchObject({ type: 'start' });
     const result = lines.find((l) => l.type === 'result');
     expect(result.rows).toHaveLength(pairs.length);
-    expect(result.totals).toMatchObject({ missing: 0, differing: 0, roomsBooked: 0, roomsConflict: 0 });
+    expect(result.totals).toMatchObject({ missing: 0, differing: 0, roomsPending: 0 });
+    // the rooms of the mirrored meetings were recorded by the sync, from the copies it wrote
+    expect(result.totals.roomsBooked).toBeGreaterThan(0);
   });
 });

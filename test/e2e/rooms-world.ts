@@ -15,8 +15,9 @@ import { GraphClient } from '../../connectors/graph/client.ts';
 import { type App, compose } from '../../src/app/compose.ts';
 import { control, type Emulators, startEmulators } from '../../src/app/emulators.ts';
 import { handleRoomEvent, type RoomEventResult, type RoomHint } from '../../src/app/rooms-run.ts';
-import { startWebhookServer, type WebhookServer } from '../../src/app/webhook.ts';
 import { loadConfig } from '../../src/config/index.ts';
+import { openDatabase } from '../../src/store/db.ts';
+import { startWebhookServer, type WebhookServer } from '../../src/web/feishu-hook.ts';
 
 export const APP = {
   app_id: 'cli_0a1b2c3d4e5f6a7b',
@@ -67,8 +68,30 @@ export const world = {} as {
 const handled: Promise<RoomEventResult>[] = [];
 export const blockers: { google: string; graph: string; room: typeof R1 }[] = [];
 
-/** Starts the emulators, the webhook and the app, seeds the tenants, has the users consent. */
-export async function startWorld() {
+type Room = { feishu: string; name: string; google?: string; exchange?: string };
+
+/** The Postgres schema of this world, when it runs on a Postgres server (TEST_DATABASE_URL). */
+let pgSchema: string | undefined;
+
+/** A fresh schema on the Postgres server of TEST_DATABASE_URL: its URL. */
+async function postgresSchema(url: string): Promise<string> {
+  pgSchema = `feisync_rooms_${process.pid}_${Date.now()}`;
+  const admin = await openDatabase({ url, migrate: false });
+  await admin.executeSql(`CREATE SCHEMA "${pgSchema}"`);
+  await admin.close();
+  const scoped = new URL(url);
+  scoped.searchParams.set('schema', pgSchema);
+  return scoped.toString();
+}
+
+/**
+ * Starts the emulators, the webhook and the app, seeds the tenants, has the users consent. `extra`
+ * rooms join the rooms table and the directories of the spokes they name. With `postgres`, the app
+ * runs on the Postgres server of TEST_DATABASE_URL when it is set (else on embedded PGlite).
+ */
+export async function startWorld(extra: Room[] = [], options: { postgres?: boolean } = {}) {
+  const pg = options.postgres ? process.env.TEST_DATABASE_URL : undefined;
+  const database = pg ? { url: await postgresSchema(pg) } : { data_dir: './db' };
   world.em = await startEmulators({ unlimited: true });
   world.hook = await startWebhookServer({
     encryptKey: APP.encrypt_key,
@@ -87,7 +110,7 @@ export async function startWorld() {
   await control(world.em.feishu, 'seed', {
     apps: [{ ...APP, event_url: world.hook.url, event_mode: 'webhook' }],
     users: ['alice', 'carol', 'dave', 'frank'].map(user),
-    rooms: [R1, R2, R3, { feishu: 'omm_r9' }].map((r) => ({
+    rooms: [R1, R2, R3, ...extra, { feishu: 'omm_r9' }].map((r) => ({
       room_id: r.feishu,
       name: r.feishu,
       third_party: true,
@@ -101,7 +124,7 @@ export async function startWorld() {
   });
   await control(world.em.google, 'seed', {
     users: ['alice', 'carol', 'eve', 'admin'].map((u) => ({ email: `${u}@example.com` })),
-    resources: [R1, R2].map((r, i) => ({
+    resources: [R1, R2, ...extra.filter((r) => r.google)].map((r, i) => ({
       resourceId: `r${i + 1}`,
       resourceEmail: r.google,
       resourceName: r.name,
@@ -114,7 +137,10 @@ export async function startWorld() {
       userPrincipalName: `${u}@contoso.com`,
       mail: `${u}@contoso.com`,
     })),
-    rooms: [R1, R2].map((r) => ({ emailAddress: r.exchange, displayName: r.name })),
+    rooms: [R1, R2, ...extra.filter((r) => r.exchange)].map((r) => ({
+      emailAddress: r.exchange,
+      displayName: r.name,
+    })),
   });
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const key = {
@@ -151,9 +177,9 @@ export async function startWorld() {
         { feishu: 'carol@example.cn', google: 'carol@example.com' },
         { feishu: 'frank@example.cn', exchange: 'frank@contoso.com' },
       ],
-      rooms: [R1, R2, R3],
+      rooms: [R1, R2, R3, ...extra],
       server: { public_url: world.hook.url },
-      database: { data_dir: './db' },
+      database,
       secret_key: randomBytes(32).toString('base64'),
     }),
   );
@@ -177,6 +203,11 @@ export async function stopWorld() {
   await world.hook?.close();
   await world.em?.close();
   rmSync(dir, { recursive: true, force: true });
+  if (pgSchema) {
+    const admin = await openDatabase({ url: process.env.TEST_DATABASE_URL!, migrate: false });
+    await admin.executeSql(`DROP SCHEMA "${pgSchema}" CASCADE`);
+    await admin.close();
+  }
 }
 
 export const at = (s: number) => ({ timestamp: String(s), timezone: ZONE });

@@ -36,7 +36,7 @@ import {
   world,
 } from './rooms-world.ts';
 
-beforeAll(startWorld);
+beforeAll(() => startWorld());
 afterAll(stopWorld);
 
 describe('rooms booked through the organizer’s mirrored meeting (Alice, both spokes)', () => {

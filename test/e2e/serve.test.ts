@@ -18,6 +18,7 @@ import { exact, readParity } from '../../src/app/parity-run.ts';
 import { type Service, startService } from '../../src/app/serve.ts';
 import { readStatus } from '../../src/app/status.ts';
 import { type Config, parseConfig } from '../../src/config/index.ts';
+import { Browser } from './browserless.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'feisync-serve-'));
 const tenant = generateTenant({ users: 3, events: 90, now: Math.floor(Date.now() / 1000) });
@@ -76,6 +77,7 @@ beforeAll(async () => {
   });
   // the consent callback comes back to wherever this test's service listens
   config.server.public_url = undefined;
+  config.server.admins = [tenant.users[0].feishuEmail];
   await start();
 });
 afterAll(async () => {
@@ -122,6 +124,15 @@ describe('feisync serve', () => {
     const status = await readStatus(s.app.db.prisma, { bossSchema: s.app.db.bossSchema });
     expect(status.pairs).toHaveLength(6);
     expect(status.users.consented).toHaveLength(3);
+    // the rooms of the meetings the initial sync mirrored are bookings, before any room event: /status counts them
+    const admin = new Browser(s.url);
+    expect((await admin.signIn(em.feishu, tenant.users[0].openId)).status).toBe(200);
+    const served = (await (await admin.fetch(`${s.url}/status`)).json()) as any;
+    expect(served.roomSummary.totals.booked).toBeGreaterThan(0);
+    expect([...new Set(served.roomSummary.rooms.map((r: any) => r.spoke))].sort()).toEqual([
+      'google',
+      'graph',
+    ]);
 
     // consenting again (after tokens lapsed or were revoked) subscribes again with the new token
     const subscriptions = async () =>
@@ -246,10 +257,14 @@ describe('feisync serve', () => {
     });
     expect([...new Set(rows.map((r) => r.spoke))].sort()).toEqual(['google', 'graph']);
 
-    expect((await fetch(`${s.url}/reports/latest`)).status).toBe(404);
+    // the report is for signed-in admins only
+    expect((await fetch(`${s.url}/reports/latest`)).status).toBe(401);
+    const admin = new Browser(s.url);
+    expect((await admin.signIn(em.feishu, tenant.users[0].openId)).status).toBe(200);
+    expect((await admin.fetch(`${s.url}/reports/latest`)).status).toBe(404);
     await s.boss.send('reconcile', {});
     const report = await until('a reconciliation report', async () => {
-      const r = await fetch(`${s.url}/reports/latest`);
+      const r = await admin.fetch(`${s.url}/reports/latest`);
       return r.status === 200 ? ((await r.json()) as any) : undefined;
     });
     expect(report.rows.length).toBe(6);

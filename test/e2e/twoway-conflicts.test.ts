@@ -32,8 +32,9 @@ beforeAll(async () => {
   expect((await runSync(w.app)).ok).toBe(true);
   pairs = await pairsOf(w);
 }, 120_000);
+let closed = false;
 afterAll(async () => {
-  await w?.app.close();
+  if (!closed) await w?.app.close();
   await w?.em.close();
   if (w) rmSync(w.dir, { recursive: true, force: true });
 });
@@ -145,15 +146,33 @@ describe('two-way conflicts', () => {
     await quiet();
   });
 
-  it('feisync conflicts prints the list (empty now) as JSON', async () => {
-    const out = await new Promise<string>((resolve, reject) =>
-      execFile(
-        process.execPath,
-        ['bin/feisync.mjs', 'conflicts', '--json', '--config', w.configFile],
-        { env: { ...process.env } },
-        (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout)),
-      ),
-    );
-    expect(JSON.parse(out)).toEqual([]);
-  });
+  it('feisync conflicts lists a held conflict as JSON, and resolve settles it from the command line', async () => {
+    policy('report');
+    const copy = (await someSingle(w, pairs.google, 5))!;
+    const key = copy.tag!.key;
+    await feishuEdit(w, pairs.google, key, { summary: 'CLI Feishu' });
+    await drift().edit(copy.ref.id, 'CLI Google');
+    expect((await runSync(w.app)).ok).toBe(true);
+    // the commands open the same database: this test's app steps aside first
+    await w.app.close();
+    closed = true;
+    const cli = (...args: string[]) =>
+      new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ['bin/feisync.mjs', 'conflicts', ...args, '--config', w.configFile],
+          { env: { ...process.env } },
+          (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout)),
+        ),
+      );
+    const list = JSON.parse(await cli('--json'));
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({
+      key,
+      spoke: 'google',
+      fields: [{ field: 'summary', feishu: '"CLI Feishu"', spoke: '"CLI Google"' }],
+    });
+    expect(await cli('resolve', String(list[0].id), '--keep', 'feishu')).toMatch(/resolved: kept feishu/);
+    expect(JSON.parse(await cli('--json'))).toEqual([]);
+  }, 120_000);
 });

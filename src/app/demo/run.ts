@@ -1,59 +1,59 @@
 /**
- * `feisync demo`: the whole product against the three emulators and a generated tenant. Initial sync
- * to both spokes, a round of changes made in Feishu and delivered as real (encrypted, signed) change
- * events to the webhook, then parity read back through the spokes' APIs.
+ * `feisync demo`: the whole product against the three emulators and a generated tenant, run on
+ * `feisync serve` itself. Every user consents, an initial sync fills both spokes, then a round of
+ * changes made in Feishu is delivered as real (encrypted, signed) change events to serve's webhook
+ * and applied by its job workers; parity is read back through the spokes' APIs. With `keep`, the
+ * service stays up and the console's sign-in URL (the first user is the demo admin) is printed.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { stringify } from 'yaml';
-import type { FeishuHint } from '../../../connectors/feishu/events.ts';
 import { parseConfig } from '../../config/index.ts';
 import { expandRecurrence } from '../../core/recurrence/index.ts';
-import type { Pair } from '../../sync/pair.ts';
 import type { Parity } from '../../sync/parity.ts';
-import { type PairResult, pullCalendar } from '../../sync/pull.ts';
-import { type App, compose, policyOf } from '../compose.ts';
-import { control, startEmulators } from '../emulators.ts';
-import { resolvePairs } from '../pairs.ts';
+import { policyOf } from '../compose.ts';
+import { control, type Emulators, startEmulators } from '../emulators.ts';
 import { exact, readParity } from '../parity-run.ts';
+import { type Service, startService } from '../serve.ts';
 import { runSync, type SyncReport } from '../sync-run.ts';
-import { startWebhookServer } from '../webhook.ts';
 import { type FeishuEvent, generateTenant, localToUnix, type Tenant } from './tenant.ts';
 
 export interface DemoResult {
   ok: boolean;
   tenant: { users: number; events: number; rooms: number };
   initial: Pick<SyncReport, 'totals' | 'events' | 'seconds' | 'problems'>;
-  changes: { change: string; deliveries: number; applied: Record<string, string> }[];
+  /** Per change: the change events Feishu delivered, and what serve's pulls wrote on the spokes. */
+  changes: { change: string; deliveries: number; applied: { pulls: number; written: string } }[];
   parity: Record<string, Omit<Parity, 'examples'> & { examples?: Parity['examples'] }>;
+  /** The console: open `signIn` to be signed in as `admin` through the Feishu emulator. */
+  console: { url: string; signIn: string; admin: string };
 }
 
-export async function runDemo(
-  options: { users?: number; events?: number; log?: (line: string) => void } = {},
-) {
+export interface DemoOptions {
+  users?: number;
+  events?: number;
+  log?: (line: string) => void;
+  /** Keep the service and the emulators up until this resolves (e.g. Ctrl-C), after the result. */
+  keep?: (result: DemoResult) => Promise<void>;
+  host?: string;
+  port?: number;
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const log = options.log ?? (() => {});
   const now = Math.floor(Date.now() / 1000);
   const tenant = generateTenant({ users: options.users ?? 20, events: options.events ?? 2000, now });
   const dir = mkdtempSync(join(tmpdir(), 'feisync-demo-'));
-  const app = tenant.seeds.feishu.apps[0];
-  const pending = new Set<Promise<unknown>>();
-  const applied: Record<string, string> = {};
-  let onHint: (hint: FeishuHint) => void = () => {};
-  const webhook = await startWebhookServer({
-    encryptKey: app.encrypt_key,
-    verificationToken: app.verification_token,
-    onHint: (hint) => onHint(hint),
-  });
-  const seeds = {
-    ...tenant.seeds,
-    feishu: { ...tenant.seeds.feishu, apps: [{ ...app, event_url: webhook.url }] },
-  };
-  const emulators = await startEmulators({ seed: seeds, unlimited: true });
-  let feisync: App | undefined;
+  const app0 = tenant.seeds.feishu.apps[0];
+  let emulators: Emulators | undefined;
+  let service: Service | undefined;
   try {
-    await control(emulators.feishu, 'push', { aggregateMs: 200, retryDelaysMs: [200, 500, 1000] });
+    emulators = await startEmulators({ seed: tenant.seeds, unlimited: true });
+    const em = emulators;
+    await control(em.feishu, 'push', { aggregateMs: 200, retryDelaysMs: [200, 500, 1000] });
     const configFile = writeDemoFiles(dir, tenant);
     const config = parseConfig(
       stringify({
@@ -61,86 +61,62 @@ export async function runDemo(
         users: tenant.config.users.map((u: any) => ({ ...u, calendars: 'all' })),
       }),
       configFile,
-      { FEISHU_URL: emulators.feishu, GOOGLE_URL: emulators.google, GRAPH_URL: emulators.graph },
+      { FEISHU_URL: em.feishu, GOOGLE_URL: em.google, GRAPH_URL: em.graph },
     );
-    feisync = await compose(config, configFile, { unthrottled: true });
-    const f = feisync;
-    // every user consents (OAuth in real life): their tokens, stored encrypted, let Feisync read and
-    // subscribe to their calendars
+    const admin = tenant.users[0];
+    config.server.admins = [admin.feishuEmail];
+    config.server.public_url = undefined;
+    service = await startService(config, configFile, {
+      unthrottled: true,
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      log: pino({ level: 'silent' }),
+    });
+    const s = service;
+    // Feishu delivers this app's change events to serve's webhook
+    await control(em.feishu, 'seed', { apps: [{ ...app0, event_url: `${s.url}/webhooks/feishu` }] });
+    // every user consents (OAuth in real life, through serve's consent page): their tokens, stored
+    // encrypted, let Feisync read and subscribe to their calendars
     for (const u of tenant.users) {
-      const grant = await control(emulators.feishu, 'user-token', { app_id: app.app_id, open_id: u.openId });
-      await f.userTokens.adopt(u.openId, grant);
+      const grant = await control(em.feishu, 'user-token', { app_id: app0.app_id, open_id: u.openId });
+      await s.app.userTokens.adopt(u.openId, grant);
     }
     log(
       `tenant: ${tenant.users.length} users, ${tenant.expected.events} Feishu events, ${tenant.rooms.length} rooms`,
     );
-
-    const initial = await runSync(f);
+    const initial = await runSync(s.app);
     log(
       `initial sync: ${initial.events} events in ${initial.seconds.toFixed(1)} s; created ${initial.totals.created}, failed ${initial.totals.failed}`,
     );
-    const resolved = await resolvePairs(f);
-    let pairs = resolved.pairs;
-    for (const u of tenant.users) {
-      await f.feishu.subscribeCalendarList(u.openId);
-      await f.feishu.subscribeEvents(u.openId, u.calendarId);
-    }
-
-    // change events: pull the named calendar (or re-list a user's calendars), coalescing bursts
-    const policy = policyOf(config);
-    const track = (p: Promise<unknown>) => {
-      pending.add(p);
-      p.finally(() => pending.delete(p));
-    };
-    const pull = (group: Pair[]) =>
-      pullCalendar(group, {
-        feishu: f.feishu,
-        spokes: f.spokes,
-        store: f.links,
-        policy,
-        attendeeFor: resolved.attendeeFor,
-      }).then((rs) => note(rs));
-    const note = (rs: PairResult[]) => {
-      for (const r of rs) {
-        const c = r.counts;
-        applied[r.pair.spoke] = `+${c.created} ~${c.updated} -${c.deleted}${c.failed ? ` !${c.failed}` : ''}`;
-      }
-    };
-    onHint = (hint) => {
-      if (hint.type === 'pull-calendar') track(pull(pairs.filter((p) => p.feishu.id === hint.calendarId)));
-      if (hint.type === 'relist-calendars') {
-        track(
-          resolvePairs(f).then(async (r) => {
-            const fresh = r.pairs.filter((p) => !pairs.some((q) => q.id === p.id));
-            pairs = r.pairs;
-            for (const id of new Set(fresh.map((p) => p.feishu.id))) {
-              await f.feishu.subscribeEvents(fresh[0].feishu.owner, id);
-              await pull(fresh.filter((p) => p.feishu.id === id));
-            }
-          }),
-        );
-      }
-    };
+    // serve takes over: users and pairs resolved, calendars subscribed, each calendar pulled once
+    await s.worker.refresh();
+    await settle(s, em.feishu);
+    log(`serving at ${s.url}: webhook ${s.url}/webhooks/feishu`);
 
     const changes: DemoResult['changes'] = [];
-    for (const [label, act] of changeRound(tenant, emulators.feishu)) {
-      const before = ((await control(emulators.feishu, 'deliveries')).deliveries ?? []).length;
-      for (const k of Object.keys(applied)) delete applied[k];
+    for (const [label, act] of changeRound(tenant, em.feishu)) {
+      const before = ((await control(em.feishu, 'deliveries')).deliveries ?? []).length;
+      const lastRun = (await s.app.db.prisma.syncRun.findFirst({ orderBy: { id: 'desc' } }))?.id ?? 0;
       await act();
-      await settle(emulators.feishu, pending);
-      const after = ((await control(emulators.feishu, 'deliveries')).deliveries ?? []).length;
-      changes.push({ change: label, deliveries: after - before, applied: { ...applied } });
-      log(
-        `${label}: ${after - before} change event(s); google ${applied.google ?? '-'}, exchange ${applied.graph ?? '-'}`,
-      );
+      await settle(s, em.feishu);
+      const after = ((await control(em.feishu, 'deliveries')).deliveries ?? []).length;
+      const pulls = await s.app.db.prisma.syncRun.findMany({ where: { id: { gt: lastRun }, kind: 'pull' } });
+      const sum = (k: string) => pulls.reduce((t, r) => t + Number((r.counts as any)?.[k] ?? 0), 0);
+      const failed = sum('failed');
+      const written = `+${sum('created')} ~${sum('updated')} -${sum('deleted')}${failed ? ` !${failed}` : ''}`;
+      changes.push({ change: label, deliveries: after - before, applied: { pulls: pulls.length, written } });
+      log(`${label}: ${after - before} change event(s); ${pulls.length} pull(s) wrote ${written}`);
     }
 
-    const { perSpoke } = await readParity(f, pairs, policy, resolved.attendeeFor);
+    const r = s.worker.resolution()!;
+    const { perSpoke } = await readParity(s.app, r.pairs, policyOf(config), r.attendeeFor);
     const parity: DemoResult['parity'] = {};
     for (const [spoke, p] of Object.entries(perSpoke)) {
       parity[spoke === 'graph' ? 'exchange' : spoke] = exact(p) ? { ...p, examples: undefined } : p;
     }
     const ok = Object.values(perSpoke).every(exact) && initial.totals.failed === 0;
+    // the browser that opens the console is signed in to Feishu as the demo admin
+    await control(em.feishu, 'login', { open_id: admin.openId });
     const result: DemoResult = {
       ok,
       tenant: { users: tenant.users.length, events: tenant.expected.events, rooms: tenant.rooms.length },
@@ -152,26 +128,31 @@ export async function runDemo(
       },
       changes,
       parity,
+      console: { url: `${s.url}/`, signIn: `${s.url}/auth/feishu/start`, admin: admin.feishuEmail },
     };
+    if (options.keep) await options.keep(result);
     return result;
   } finally {
-    await feisync?.close();
-    await emulators.close();
-    await webhook.close();
+    await service?.close();
+    await emulators?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Deliver now instead of after the aggregation window, then wait until every pull it caused is done. */
-async function settle(feishuUrl: string, pending: Set<Promise<unknown>>) {
-  for (let round = 0; round < 20; round++) {
+/** Deliver now instead of after the aggregation window, then wait until every delivery is answered
+ * and serve's queues hold no pull or calendar-list job. */
+async function settle(s: Service, feishuUrl: string) {
+  const schema = s.app.db.bossSchema;
+  let quiet = 0;
+  for (let round = 0; round < 600 && quiet < 3; round++) {
     await control(feishuUrl, 'deliver');
-    await new Promise((r) => setTimeout(r, 50));
-    if (pending.size === 0) {
-      await new Promise((r) => setTimeout(r, 150));
-      if (pending.size === 0) return;
-    }
-    await Promise.allSettled([...pending]);
+    const { deliveries = [] } = await control(feishuUrl, 'deliveries');
+    const { rows } = await s.app.db.executeSql(
+      `SELECT count(*)::int AS n FROM "${schema}".job WHERE name IN ('pull', 'calendars') AND state IN ('created', 'retry', 'active')`,
+    );
+    const busy = deliveries.some((d: any) => !d.done) || Number(rows[0]?.n ?? 0) > 0;
+    quiet = busy ? 0 : quiet + 1;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -1,0 +1,125 @@
+/**
+ * Records the rooms of copies a pair just wrote or read (room-copies.ts decides what): one read of
+ * the recorded bookings of the page's uids, one save of what changed. A room that newly declined is
+ * the only case that asks the spoke anything more: its calendar, to name what holds it.
+ */
+import { BridgeError, type CanonicalEvent, formatKey, sameKey } from '../core/index.ts';
+import type { CalendarConnector, Link, RoomAnswer, RoomEntry } from '../ports/index.ts';
+import type { Pair, SyncPolicy } from './pair.ts';
+import {
+  type RecordedBooking,
+  type RoomLedger,
+  releasedWith,
+  roomRecords,
+  roomsRide,
+} from './room-copies.ts';
+import { conflictsWith, describeConflict, type Slot, slotsOf } from './rooms.ts';
+
+export interface RoomsContext {
+  pair: Pair;
+  connector: CalendarConnector;
+  policy: SyncPolicy;
+  rooms?: RoomLedger;
+}
+
+/** A copy as written or read: the Feishu event, the copy, its id and its rooms' answers. */
+export interface WrittenCopy {
+  source?: CanonicalEvent;
+  copy: CanonicalEvent;
+  copyId: string | null;
+  answers: RoomAnswer[] | undefined;
+  /** It replaced an earlier version (which may have named rooms that are gone now). */
+  replaced?: boolean;
+}
+
+/** Records the rooms of these copies; never throws (a booking record is not worth failing a sync). */
+export async function recordRooms(ctx: RoomsContext, copies: WrittenCopy[]): Promise<void> {
+  const ledger = ctx.rooms;
+  if (!ledger) return;
+  const riding = copies.filter(
+    (c): c is WrittenCopy & { source: CanonicalEvent } =>
+      !!c.source && roomsRide(ctx.pair, c.source, ctx.policy) && hasRooms(c),
+  );
+  try {
+    const before = await ledger.bookings(ctx.pair.spoke, [...new Set(riding.map((c) => c.copy.key.uid))]);
+    const rows = riding.flatMap((c) => roomRecords({ pair: ctx.pair, ...c }, ctx.policy, before));
+    await nameHolders(ctx, rows, before, riding);
+    await ledger.save(rows);
+  } catch {
+    // the next write or read of the copy records it again; reconcile does at the latest
+  }
+}
+
+/** Releases the bookings carried by these removed copies (their links, tombstoned). */
+export async function releaseRooms(ctx: RoomsContext, removed: Link[]): Promise<void> {
+  if (!ctx.rooms || removed.length === 0) return;
+  try {
+    const before = await ctx.rooms.bookings(ctx.pair.spoke, [...new Set(removed.map((l) => l.uid))]);
+    const ids = new Set(removed.flatMap((l) => (l.spokeId ? [l.spokeId] : [])));
+    const keys = new Set(removed.map((l) => formatKey(l)));
+    await ctx.rooms.save(releasedWith(ids, { keys, organizerId: ctx.pair.feishu.owner }, before));
+  } catch {
+    // as above
+  }
+}
+
+/** A copy worth looking at: it names rooms now, or may have named some before (an update). */
+const hasRooms = (c: WrittenCopy) =>
+  c.replaced ||
+  c.copy.status === 'cancelled' ||
+  c.source?.attendees.some((a) => a.kind === 'room') ||
+  c.copy.attendees.some((a) => a.kind === 'room');
+
+/**
+ * For each room that declined since last recorded: what the room's calendar holds then, by name. All
+ * of them in one batched read where the spoke can (`agendas`), else one read each.
+ */
+async function nameHolders(
+  ctx: RoomsContext,
+  rows: RecordedBooking[],
+  before: RecordedBooking[],
+  copies: WrittenCopy[],
+) {
+  const access = ctx.connector.rooms;
+  if (!access) return;
+  const asks: { row: RecordedBooking; slots: Slot[]; room: string; from: number; to: number }[] = [];
+  for (const row of rows) {
+    if (row.status !== 'conflict' || !row.spokeRoom) continue;
+    const copy = copies.find((c) => sameKey(c.copy.key, row.key))?.copy;
+    const was = before.find(
+      (b) => b.roomId === row.roomId && sameKey(b.key, row.key) && b.spoke === row.spoke,
+    );
+    // a conflict already recorded at this time kept its line (and holder): nothing to ask
+    if (!copy || (was?.status === 'conflict' && was.startAt?.getTime() === row.startAt?.getTime())) continue;
+    const slots = slotsOf(copy, ctx.policy.window.from, ctx.policy.window.to, 50);
+    if (slots.length === 0) continue;
+    const from = Math.min(...slots.map((s) => s.start));
+    const to = Math.max(...slots.map((s) => s.end));
+    asks.push({ row, slots, room: row.spokeRoom, from, to });
+  }
+  if (asks.length === 0) return;
+  let agendas: (RoomEntry[] | BridgeError)[];
+  try {
+    agendas = access.agendas
+      ? await access.agendas(asks.map(({ room, from, to }) => ({ room, from, to })))
+      : await Promise.all(
+          asks.map((a) =>
+            access
+              .agenda(a.room, a.from, a.to)
+              .catch((e) => (e instanceof BridgeError ? e : Promise.reject(e))),
+          ),
+        );
+  } catch (e) {
+    // the rooms' calendars may not be readable (Google needs google.admin): the declines stand alone
+    if (e instanceof BridgeError) return;
+    throw e;
+  }
+  asks.forEach(({ row, slots }, k) => {
+    const agenda = agendas[k];
+    if (!agenda || agenda instanceof BridgeError) return;
+    const holders = conflictsWith(slots, agenda, (e) => e.id === row.spokeEventId);
+    if (holders.length === 0) return;
+    const more = holders.length > 1 ? ` (and ${holders.length - 1} more)` : '';
+    row.lastError = `${row.lastError}: ${describeConflict(holders[0])}${more}`;
+  });
+}
