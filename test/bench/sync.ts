@@ -108,7 +108,7 @@ interface Logged {
   status: number;
 }
 
-async function requestLog(url: string, since: number): Promise<Logged[]> {
+export async function requestLog(url: string, since: number): Promise<Logged[]> {
   const r = await fetch(`${url}/_emulator/requests?since=${since}`);
   return ((await r.json()) as Logged[]).filter((x) => x.seq > since);
 }
@@ -360,7 +360,7 @@ async function changeRound(
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc; NaN where there is none. */
-function cpuSecondsOf(pid: number | undefined): number {
+export function cpuSecondsOf(pid: number | undefined): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -370,7 +370,7 @@ function cpuSecondsOf(pid: number | undefined): number {
   }
 }
 
-function writeFiles(dir: string, config: Record<string, any>): string {
+export function writeFiles(dir: string, config: Record<string, any>): string {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   writeFileSync(
     join(dir, 'google-service-account.json'),
