@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- name ...]`: every benchmark in sequence (or the named ones: sync, google, graph,
- * reconcile, feishu), each figure set printed as a block, then one JSON line with all figures. Figures, never
+ * reconcile, quota, feishu), each figure set printed as a block, then one JSON line with all figures. Figures, never
  * pass/fail: the exit code is 1 only when a benchmark crashed.
  *
  * sync, google, graph and reconcile export `run()` and only run themselves when executed directly, so they are
@@ -19,6 +19,7 @@ const BENCHES: Record<string, () => Promise<Figures>> = {
   google: async () => (await import('./google.ts')).run(),
   graph: async () => (await import('./graph.ts')).run(),
   reconcile: async () => (await import('./reconcile.ts')).run(),
+  quota: async () => (await import('./quota.ts')).run(),
   feishu: () => childJsonLines(here('./feishu.ts')),
 };
 
