@@ -84,7 +84,7 @@ function page<T>(req: EmRequest, scope: string, all: T[]) {
 export function contactRoutes(router: Router, ctx: Ctx) {
   const { store } = ctx;
   router.on('GET', '/open-apis/contact/v3/departments/:department_id/children', (req) => {
-    authorize(ctx, req, 'contact.department.children', ['tenant']);
+    authorize(ctx, req, 'contact.department_children', ['tenant']);
     const type = idType(req);
     const root = resolveDept(ctx, req.params.department_id, type);
     const deep = req.query.get('fetch_child') === 'true';
