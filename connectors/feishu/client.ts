@@ -15,6 +15,7 @@ import {
   type RateWindow,
 } from '../../src/ports/index.ts';
 import { TokenCache } from './cache.ts';
+import { listDirectory } from './directory.ts';
 import { checkEnvelope, TOKEN_INVALID, toBridgeError } from './errors.ts';
 import { type FeishuEvent, toCanonical } from './mapper.ts';
 import { listChanges } from './pull.ts';
@@ -67,7 +68,7 @@ export interface FeishuConnector extends CalendarConnector {
   readonly kind: 'feishu';
   /** open_id by e-mail, for the e-mails Feishu knows (tenant token, 50 per call). */
   lookupUsersByEmail(emails: string[]): Promise<Map<string, string>>;
-  /** Everyone in the tenant's directory (root department and below), with their e-mail. */
+  /** Everyone in the tenant's department tree (every department, each user once), with their e-mail. */
   listUsers(): Promise<{ openId: string; email: string }[]>;
   /** Subscribe a user's calendar-list changes (needs the user's token). */
   subscribeCalendarList(openId: string): Promise<void>;
@@ -190,26 +191,7 @@ export function createFeishuConnector(options: FeishuConnectorOptions): FeishuCo
       }
       return out;
     },
-    async listUsers() {
-      const out: { openId: string; email: string }[] = [];
-      let pageToken: string | undefined;
-      do {
-        const r = await api.call('contact.find_by_department', () =>
-          sdk.contact.v3.user.findByDepartment({
-            params: {
-              department_id: '0',
-              user_id_type: 'open_id',
-              page_size: 50,
-              ...(pageToken ? { page_token: pageToken } : {}),
-            },
-          }),
-        );
-        for (const u of r.data?.items ?? [])
-          if (u.open_id && u.email) out.push({ openId: u.open_id, email: u.email });
-        pageToken = r.data?.has_more ? r.data.page_token : undefined;
-      } while (pageToken);
-      return out;
-    },
+    listUsers: () => listDirectory(api),
     async subscribeCalendarList(openId) {
       const opt = await userOption(openId);
       await api.call('calendar.subscription', () => sdk.calendar.v4.calendar.subscription({}, opt));
