@@ -197,7 +197,10 @@ export async function startServer(
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  server.keepAliveTimeout = 5_000;
+  // Longer than any client's idle timeout (undici 4 s, axios agents), so the client always closes an
+  // idle connection first: when both timers fire together (an event loop blocked for seconds, as by
+  // the schema engine at open), a request written onto a socket the server is closing gets ECONNRESET.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());

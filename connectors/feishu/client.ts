@@ -1,14 +1,21 @@
 /**
  * The Feishu connector: `CalendarConnector` over the Lark SDK, with one token cache per client,
- * rate limits (50/s and 1000/min per app) and retries (backoff with jitter, honouring the reset
- * headers) inside. Reads use the calendar owner's user token when `userToken(owner)` has one, else the
+ * rate limits (50/s and 1000/min per app and per API: each API has its own budget) and retries
+ * (backoff with jitter, honouring the reset headers) inside. Reads use the calendar owner's user token when `userToken(owner)` has one, else the
  * tenant token (the app then needs the calendar shared with it).
  */
 import * as lark from '@larksuiteoapi/node-sdk';
-import PQueue from 'p-queue';
 import { BridgeError, type CanonicalEvent } from '../../src/core/index.ts';
-import type { CalendarConnector, CalendarInfo, CalendarRef } from '../../src/ports/index.ts';
+import {
+  type CalendarConnector,
+  type CalendarInfo,
+  type CalendarRef,
+  LocalBudget,
+  type RateBudget,
+  type RateWindow,
+} from '../../src/ports/index.ts';
 import { TokenCache } from './cache.ts';
+import { listDirectory } from './directory.ts';
 import { checkEnvelope, TOKEN_INVALID, toBridgeError } from './errors.ts';
 import { type FeishuEvent, toCanonical } from './mapper.ts';
 import { listChanges } from './pull.ts';
@@ -24,26 +31,34 @@ export interface FeishuConnectorOptions {
   /** E-mail of a Feishu user, for attendee mapping. */
   emailOf?: (openId: string) => string | undefined;
   /**
-   * Requests per second and per minute. Default 45/s and 950/min: a margin under the documented
-   * 50/s and 1000/min per app, because requests released at the end of one second can reach Feishu
-   * in the next one (seen as 429s on a loaded machine).
+   * Requests per second and per minute, for each API on its own (Feishu limits every API of an app
+   * separately: reference feishu-write-path.md section 7). Default 45/s and 950/min: a margin under
+   * the documented 50/s and 1000/min, because requests released at the end of one window can reach
+   * Feishu in the next one (seen as 429s on a loaded machine).
    */
   rate?: { perSecond?: number; perMinute?: number };
+  /** Where the per-API budgets are kept: in this process by default, in the database when shared. */
+  budget?: RateBudget;
   /** Attempts after the first on rate limits and transient failures. Default 5. */
   retries?: number;
   /** First backoff step; doubles per attempt, with jitter. Default 500 ms. */
   baseDelayMs?: number;
   /** anchor_time (Unix seconds) for full listings. Default 0: everything. */
   anchorTime?: number;
-  /** Fetch each changed event with its attendees (list items carry none). Default true. */
+  /**
+   * Read each listed event's attendees (list items carry none): one request per event, spread over
+   * the two APIs that return them (event get, attendee list), each on its own budget. Default true.
+   */
   attendees?: boolean;
 }
 
 export interface Api {
   sdk: lark.Client;
   options: FeishuConnectorOptions;
-  /** One SDK call, rate-limited and retried; throws BridgeError. */
+  /** One SDK call of the API `what` (its budget's name), rate-limited and retried; throws BridgeError. */
   call<T extends { code?: number; msg?: string }>(what: string, fn: () => Promise<T>): Promise<T>;
+  /** The next of the APIs that read attendees (spread evenly over both budgets). */
+  attendeeApi(): 'get' | 'list';
   /** The request option that selects the owner's user token, if any. */
   as(owner: string): Promise<ReturnType<typeof lark.withUserAccessToken> | undefined>;
   resolve(calendar: CalendarRef): Promise<string>;
@@ -53,7 +68,7 @@ export interface FeishuConnector extends CalendarConnector {
   readonly kind: 'feishu';
   /** open_id by e-mail, for the e-mails Feishu knows (tenant token, 50 per call). */
   lookupUsersByEmail(emails: string[]): Promise<Map<string, string>>;
-  /** Everyone in the tenant's directory (root department and below), with their e-mail. */
+  /** Everyone in the tenant's department tree (every department, each user once), with their e-mail. */
   listUsers(): Promise<{ openId: string; email: string }[]>;
   /** Subscribe a user's calendar-list changes (needs the user's token). */
   subscribeCalendarList(openId: string): Promise<void>;
@@ -83,12 +98,12 @@ export function createFeishuConnector(options: FeishuConnectorOptions): FeishuCo
     cache,
     logger: quiet,
   });
-  const perSecond = new PQueue({ intervalCap: options.rate?.perSecond ?? 45, interval: 1000, strict: true });
-  const perMinute = new PQueue({
-    intervalCap: options.rate?.perMinute ?? 950,
-    interval: 60_000,
-    strict: true,
-  });
+  const budget = options.budget ?? new LocalBudget();
+  const windows: RateWindow[] = [
+    { count: options.rate?.perSecond ?? 45, ms: 1000 },
+    { count: options.rate?.perMinute ?? 950, ms: 60_000 },
+  ];
+  let attendeeTurn = 0;
   const retries = options.retries ?? 5;
   const base = options.baseDelayMs ?? 500;
   const primaries = new Map<string, string>();
@@ -100,7 +115,8 @@ export function createFeishuConnector(options: FeishuConnectorOptions): FeishuCo
       let tokenRetried = false;
       for (let attempt = 0; ; attempt++) {
         try {
-          const r = await perMinute.add(() => perSecond.add(fn));
+          await budget.take(`feishu:${options.appId}:${what}`, windows);
+          const r = await fn();
           return checkEnvelope(r as any, what);
         } catch (e) {
           const err = toBridgeError(e, what);
@@ -116,6 +132,7 @@ export function createFeishuConnector(options: FeishuConnectorOptions): FeishuCo
         }
       }
     },
+    attendeeApi: () => (attendeeTurn++ % 2 === 0 ? 'get' : 'list'),
     async as(owner) {
       const token = owner && options.userToken ? await options.userToken(owner) : undefined;
       return token ? lark.withUserAccessToken(token) : undefined;
@@ -174,26 +191,7 @@ export function createFeishuConnector(options: FeishuConnectorOptions): FeishuCo
       }
       return out;
     },
-    async listUsers() {
-      const out: { openId: string; email: string }[] = [];
-      let pageToken: string | undefined;
-      do {
-        const r = await api.call('contact.find_by_department', () =>
-          sdk.contact.v3.user.findByDepartment({
-            params: {
-              department_id: '0',
-              user_id_type: 'open_id',
-              page_size: 50,
-              ...(pageToken ? { page_token: pageToken } : {}),
-            },
-          }),
-        );
-        for (const u of r.data?.items ?? [])
-          if (u.open_id && u.email) out.push({ openId: u.open_id, email: u.email });
-        pageToken = r.data?.has_more ? r.data.page_token : undefined;
-      } while (pageToken);
-      return out;
-    },
+    listUsers: () => listDirectory(api),
     async subscribeCalendarList(openId) {
       const opt = await userOption(openId);
       await api.call('calendar.subscription', () => sdk.calendar.v4.calendar.subscription({}, opt));

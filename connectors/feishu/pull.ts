@@ -1,6 +1,7 @@
 /** `listChanges`: full listing (anchor_time) or incremental (sync_token), paged by hand, 1000 per page. */
 import { type BridgeError, parseKey } from '../../src/core/index.ts';
 import type { CalendarRef, ChangePage, RemoteEvent, RemoteRemoval } from '../../src/ports/index.ts';
+import { withAttendees } from './attendees.ts';
 import type { Api } from './client.ts';
 import { type FeishuEvent, toCanonical } from './mapper.ts';
 
@@ -60,25 +61,9 @@ async function toPage(
     api.options.attendees === false
       ? live
       : await Promise.all(
-          live.map(async (item) => {
-            if (item.status === 'cancelled') return item;
-            try {
-              const r = await api.call('calendar_event.get', () =>
-                api.sdk.calendar.v4.calendarEvent.get(
-                  {
-                    path: { calendar_id, event_id: item.event_id },
-                    params: { need_attendee: true, max_attendee_num: 100 },
-                  },
-                  opt as any,
-                ),
-              );
-              return { ...item, ...(r.data?.event as FeishuEvent) };
-            } catch (e) {
-              // Deleted between list and get: the next incremental pull reports it.
-              if ((e as BridgeError).kind === 'not_found') return item;
-              throw e;
-            }
-          }),
+          live.map((item) =>
+            item.status === 'cancelled' ? item : withAttendees(api, calendar_id, opt, item),
+          ),
         );
   for (const item of full) {
     upserts.push({ ref: { id: item.event_id }, event: toCanonical(item, { emailOf: api.options.emailOf }) });

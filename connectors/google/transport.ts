@@ -19,6 +19,11 @@ export interface RetryOptions {
 export interface RateOptions {
   /** Requests per window per user. Default 600 (Calendar's per-user quota). 0 turns pacing off. */
   perUser?: number;
+  /**
+   * Requests per window for the whole project (the service account), every user together. Default
+   * 10,000 (Calendar's per-project quota): twenty users at their own 600 a minute would exceed it.
+   */
+  perProject?: number;
   /** Window, ms. Default 60,000. */
   windowMs?: number;
 }
@@ -49,13 +54,28 @@ export class Pacer {
       this.queues.set(user, q);
     }
     const queue = q;
+    const project = this.projectQueue();
     const prev = this.chains.get(user) ?? Promise.resolve();
     const mine = prev
       .then(() => Promise.all(Array.from({ length: n }, () => queue.add(async () => {}))))
+      .then(() => Promise.all(Array.from({ length: n }, () => project.add(async () => {}))))
       .then(() => {});
     this.chains.set(user, mine);
     await mine;
     if (this.chains.get(user) === mine) this.chains.delete(user);
+  }
+
+  private project?: PQueue;
+  private projectQueue(): PQueue {
+    if (!this.project) {
+      const windowMs = this.rate.windowMs ?? 60_000;
+      this.project = new PQueue({
+        intervalCap: this.rate.perProject ?? 10_000,
+        interval: windowMs + Math.min(1000, windowMs / 20),
+        strict: true,
+      });
+    }
+    return this.project;
   }
 
   get limit() {

@@ -106,17 +106,42 @@ describe('graph connector', () => {
 
   it('is idempotent: the same create twice, and a retry after a crash past the transactionId window', async () => {
     const op = create(single('uid-b', soon(2)));
-    const [a] = await conn.write(cal, [op]);
-    const [b] = await conn.write(cal, [op]);
+    const [a] = await conn.write(cal, [op], { fullPull: 'p-1' });
+    // the same create again in the same full pull: Graph's transactionId de-duplicates it
+    const [b] = await conn.write(cal, [op], { fullPull: 'p-1' });
     expect((b as any).ref.id).toBe((a as any).ref.id);
-    // Without the tag lookup the transactionId alone still de-duplicates inside Graph's window.
     const [c] = await make({ verifyCreates: false }).write(cal, [op]);
     expect((c as any).ref.id).toBe((a as any).ref.id);
-    // Crash between write and link save, restart hours later: the tag lookup finds the event.
+    // Crash between write and link save, restart hours later: its full pull lists the tagged copies once.
     await control('clock', { advanceSeconds: 6 * 3600 });
-    const [d] = await make().write(cal, [op]);
+    const [d] = await make().write(cal, [op], { fullPull: 'p-2' });
     expect((d as any).ref.id).toBe((a as any).ref.id);
     expect((await eventsInState()).length).toBe(1);
+  });
+
+  it('looks creates up with one listing per full pull and calendar, never per batch', async () => {
+    const since = (await control('requests', undefined, 'GET')).length;
+    const fresh = make();
+    const ops = Array.from({ length: 45 }, (_, i) => create(single(`uid-n${i}`, soon(3 + i))));
+    // a copy written before a crash, which no link knows
+    const [early] = await fresh.write(cal, [ops[7]]);
+    const first = await fresh.write(cal, ops.slice(0, 25), { fullPull: 'p-1' });
+    const second = await fresh.write(cal, ops.slice(25), { fullPull: 'p-1' });
+    expect([...first, ...second].every((r) => r.ok)).toBe(true);
+    expect((first[7] as any).ref.id).toBe((early as any).ref.id);
+    expect(first[7].ok && first[7].note).toMatch(/already written/);
+    const log: { method: string; path: string; query: string }[] = (
+      await control('requests', undefined, 'GET')
+    ).slice(since);
+    const listings = log.filter((r) => r.method === 'GET' && /\/events$/.test(r.path));
+    expect(listings).toHaveLength(1);
+    // 1 + 2 + 1 batches for 1 + 24 + 20 creates sent (the found one is not): no lookup batches
+    expect(log.filter((r) => r.path.endsWith('$batch'))).toHaveLength(4);
+    expect((await eventsInState()).length).toBe(45);
+    // incremental writes list nothing
+    await fresh.write(cal, [create(single('uid-z', soon(60)))]);
+    const after = (await control('requests', undefined, 'GET')).slice(since + log.length);
+    expect(after.filter((r: any) => r.method === 'GET' && /\/events$/.test(r.path))).toEqual([]);
   });
 
   it('writes a widened series plus cancelled occurrences, and an exception through the parent', async () => {

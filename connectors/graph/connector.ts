@@ -3,10 +3,11 @@
  * calendar id, `primary` for the default calendar.
  *
  * Idempotent creates: every create carries a `transactionId` derived from the origin tag (Graph
- * de-duplicates retried POSTs within its window) and the origin extended property. With
- * `verifyCreates` (default on) the connector first looks the tag up with `$filter` (batched, 20 per
- * request) and reuses an event it finds, so a create retried after the transactionId window (e.g. a
- * crash between the write and the link save, then a restart hours later) does not duplicate either.
+ * de-duplicates retried POSTs within its window) and the origin extended property. During a full
+ * pull (`WriteOptions.fullPull`), with `verifyCreates` (default on), the calendar's tagged copies are
+ * listed once (tagged.ts) and a create whose copy is there is taken as done, so a create retried
+ * after the transactionId window (a crash between the write and the link save, then a restart hours
+ * later, which pulls in full again) does not duplicate either; no lookup per create.
  */
 import { BridgeError } from '../../src/core/index.ts';
 import type {
@@ -25,15 +26,16 @@ import { listChanges } from './changes.ts';
 import { calendarBase, GraphClient, type GraphClientOptions } from './client.ts';
 import { fromResponse } from './errors.ts';
 import { graphFeed } from './feed.ts';
-import { ORIGIN_PROPERTY, tagValue, toGraph, transactionIdOf } from './mapper.ts';
+import { tagValue, toGraph, transactionIdOf } from './mapper.ts';
 import { graphReply } from './reply.ts';
 import { graphRooms, roomAnswers } from './rooms.ts';
+import { TaggedCopies } from './tagged.ts';
 import { localToUtc } from './time.ts';
 
 export interface GraphConnectorOptions extends GraphClientOptions {
   /** The window read by listChanges (calendarView delta needs one). Default 30 days back, 365 ahead. */
   window?: { pastDays: number; futureDays: number };
-  /** Look creates up by origin tag before posting (one batched GET per 20 creates). Default true. */
+  /** During full pulls, look creates up among the calendar's tagged copies (one listing per pull). Default true. */
   verifyCreates?: boolean;
   /** Zone written for all-day events (they carry dates only). Default UTC. */
   allDayTimeZone?: string;
@@ -93,6 +95,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
   const window = options.window ?? { pastDays: 30, futureDays: 365 };
   const stats = { batches: 0 };
   const horizon = () => Date.now() + window.futureDays * DAY;
+  const tagged = new TaggedCopies(client);
 
   /**
    * Occurrence ids by original start (ms) of several series at once: one batched `instances` read per
@@ -145,22 +148,15 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
     const results: WriteResult[] = new Array(ops.length);
     const mapOpts = { notify: wo.notify, allDayTimeZone: options.allDayTimeZone, horizonMs: horizon() };
 
-    // 1. Creates already written earlier (found by origin tag).
+    // 1. Creates already written earlier (found by origin tag), looked for during full pulls only.
     const creates = ops.flatMap((op, i) => (op.op === 'create' && !op.parent ? [{ op, i }] : []));
-    if ((options.verifyCreates ?? true) && creates.length > 0) {
-      const found = await runBatched(
-        client,
-        mailbox,
-        creates.map(({ op }) => {
-          const filter = `singleValueExtendedProperties/Any(ep: ep/id eq '${ORIGIN_PROPERTY}' and ep/value eq '${tagValue(op.tag).replace(/'/g, "''")}')`;
-          return { method: 'GET', url: `${base}/events?$filter=${enc(filter)}&$select=id,changeKey&$top=1` };
-        }),
-        stats,
-      );
-      creates.forEach(({ i }, k) => {
-        const hit = found[k]?.status === 200 ? found[k].body?.value?.[0] : undefined;
-        if (hit) results[i] = { ok: true, ref: okRef(hit), note: 'already written (found by origin tag)' };
-      });
+    if (!wo.fullPull) tagged.forget(cal);
+    else if ((options.verifyCreates ?? true) && creates.length > 0) {
+      const known = await tagged.index(cal, wo.fullPull);
+      for (const { op, i } of creates) {
+        const hit = known.get(tagValue(op.tag));
+        if (hit) results[i] = { ok: true, ref: hit, note: 'already written (found by origin tag)' };
+      }
     }
 
     // 2. Exceptions: the occurrence of the series each one replaces.

@@ -13,19 +13,25 @@ import {
   resolveConfigPath,
   summarize,
 } from '../config/index.ts';
-import { openDatabase } from '../store/db.ts';
-import { migrationStatus } from '../store/migrate.ts';
-import { compose, composeSpokes } from './compose.ts';
-import { formatConflicts, type Keep, listConflicts, resolveConflict } from './conflicts.ts';
-import { runDemo } from './demo/run.ts';
-import { startEmulators } from './emulators.ts';
+import type { Keep } from './conflicts.ts';
 import { EXIT, UsageError } from './exit.ts';
-import { syncProgress } from './progress.ts';
-import { formatReconcileReport, runReconcile } from './reconcile-run.ts';
-import { checkRoomDirectories, formatConfigRooms, roomsOfPair } from './rooms-report.ts';
-import { startService } from './serve.ts';
-import { formatStatus, readStatus } from './status.ts';
-import { formatSyncReport, runSync } from './sync-run.ts';
+
+// Each command loads only what it uses: the provider SDKs, Prisma and PGlite cost seconds and hundreds
+// of MB to load, which `--help` or `config check` should never pay.
+const lazy = {
+  db: () => import('../store/db.ts'),
+  migrate: () => import('../store/migrate.ts'),
+  compose: () => import('./compose.ts'),
+  conflicts: () => import('./conflicts.ts'),
+  demo: () => import('./demo/run.ts'),
+  emulators: () => import('./emulators.ts'),
+  progress: () => import('./progress.ts'),
+  reconcile: () => import('./reconcile-run.ts'),
+  rooms: () => import('./rooms-report.ts'),
+  serve: () => import('./serve.ts'),
+  status: () => import('./status.ts'),
+  sync: () => import('./sync-run.ts'),
+};
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -56,9 +62,12 @@ config
     const path = resolveConfigPath(file ?? opts.config);
     const cfg = loadConfig(path);
     const summary = summarize(cfg);
-    const directory = opts.online
-      ? await checkRoomDirectories(cfg, () => composeSpokes(cfg, path))
-      : undefined;
+    const { checkRoomDirectories, formatConfigRooms } = await lazy.rooms();
+    let directory: Awaited<ReturnType<typeof checkRoomDirectories>> | undefined;
+    if (opts.online) {
+      const { composeSpokes } = await lazy.compose();
+      directory = await checkRoomDirectories(cfg, () => composeSpokes(cfg, path));
+    }
     print(
       opts.json
         ? JSON.stringify({
@@ -81,7 +90,8 @@ const dbOptions = (cmd: Command) =>
     .addOption(jsonOption());
 
 dbOptions(db.command('migrate').description('apply pending migrations')).action(async (opts: DbOpts) => {
-  const database = await openDatabase({ ...databaseTarget(opts), migrate: true });
+  const { openDatabase } = await lazy.db();
+  const database = await openDatabase({ ...databaseTarget(opts), migrate: true, sharedBuffers: '16MB' });
   try {
     const applied = database.applied;
     if (opts.json) print(JSON.stringify({ database: database.location, applied }));
@@ -98,7 +108,8 @@ dbOptions(db.command('migrate').description('apply pending migrations')).action(
 
 dbOptions(db.command('status').description('show applied and pending migrations')).action(
   async (opts: DbOpts) => {
-    const database = await openDatabase({ ...databaseTarget(opts), migrate: false });
+    const [{ openDatabase }, { migrationStatus }] = await Promise.all([lazy.db(), lazy.migrate()]);
+    const database = await openDatabase({ ...databaseTarget(opts), migrate: false, sharedBuffers: '16MB' });
     try {
       const status = await migrationStatus(database.adapter);
       if (opts.json) print(JSON.stringify({ database: database.location, ...status }));
@@ -127,6 +138,11 @@ program
   .action(
     async (opts: { config?: string; user?: string; dryRun?: boolean; full?: boolean; json?: boolean }) => {
       const path = resolveConfigPath(opts.config);
+      const [{ compose }, { syncProgress }, { formatSyncReport, runSync }] = await Promise.all([
+        lazy.compose(),
+        lazy.progress(),
+        lazy.sync(),
+      ]);
       const app = await compose(loadConfig(path), path);
       let ok = false;
       try {
@@ -165,6 +181,7 @@ program
   .option('--host <host>', 'address to listen on (overrides server.host)')
   .action(async (opts: { config?: string; port?: string; host?: string }) => {
     const path = resolveConfigPath(opts.config);
+    const { startService } = await lazy.serve();
     const service = await startService(loadConfig(path), path, {
       host: opts.host,
       port: opts.port === undefined ? undefined : positive(opts.port, '--port', true),
@@ -188,6 +205,8 @@ program
   .addOption(jsonOption())
   .action(async (opts: { config?: string; user?: string; dryRun?: boolean; json?: boolean }) => {
     const path = resolveConfigPath(opts.config);
+    const [{ compose }, { syncProgress }, { formatReconcileReport, runReconcile }, { roomsOfPair }] =
+      await Promise.all([lazy.compose(), lazy.progress(), lazy.reconcile(), lazy.rooms()]);
     const app = await compose(loadConfig(path), path);
     let ok = false;
     try {
@@ -227,6 +246,10 @@ const conflicts = program
     const target = databaseTarget(opts);
     if (found && !found.config.database.url)
       target.dataDir = resolvePath(dirname(resolvePath(found.path)), found.config.database.data_dir);
+    const [{ openDatabase }, { formatConflicts, listConflicts }] = await Promise.all([
+      lazy.db(),
+      lazy.conflicts(),
+    ]);
     const database = await openDatabase({ ...target, migrate: true });
     try {
       const list = await listConflicts(database.prisma);
@@ -251,6 +274,7 @@ conflicts
     // --config and --json may land on `conflicts` itself when written after the id
     const opts = cmd.optsWithGlobals() as typeof own;
     const path = resolveConfigPath(opts.config);
+    const [{ compose }, { resolveConflict }] = await Promise.all([lazy.compose(), lazy.conflicts()]);
     const app = await compose(loadConfig(path), path);
     try {
       const r = await resolveConflict(app, positive(id, 'ID'), opts.keep);
@@ -278,6 +302,7 @@ program
   .option('--port <n>', 'port of the demo service (default: any free port)')
   .addOption(jsonOption())
   .action(async (opts: { users: string; events: string; json?: boolean; keep?: boolean; port?: string }) => {
+    const { runDemo } = await lazy.demo();
     const result = await runDemo({
       users: positive(opts.users, '--users'),
       events: positive(opts.events, '--events'),
@@ -340,6 +365,7 @@ program
         }
       }
       const port = (v: string | undefined, name: string) => (v === undefined ? 0 : positive(v, name, true));
+      const { startEmulators } = await lazy.emulators();
       const em = await startEmulators({
         seed,
         ports: {
@@ -367,7 +393,8 @@ program
   .option('--offline', "do not read the spokes' room directories")
   .addOption(jsonOption())
   .action(async (opts: DbOpts & { offline?: boolean }) => {
-    const database = await openDatabase({ ...databaseTarget(opts), migrate: true });
+    const [{ openDatabase }, { formatStatus, readStatus }] = await Promise.all([lazy.db(), lazy.status()]);
+    const database = await openDatabase({ ...databaseTarget(opts), migrate: true, sharedBuffers: '16MB' });
     try {
       const found = configIfAny(opts);
       const status = await readStatus(database.prisma, {
@@ -376,6 +403,10 @@ program
       });
       if (found && !opts.offline) {
         const { config, path } = found;
+        const [{ checkRoomDirectories }, { composeSpokes }] = await Promise.all([
+          lazy.rooms(),
+          lazy.compose(),
+        ]);
         status.roomDirectory = await checkRoomDirectories(config, () => composeSpokes(config, path));
       }
       print(opts.json ? JSON.stringify(status) : formatStatus(status));

@@ -9,6 +9,7 @@ import { createGoogleConnector } from '../../connectors/google/index.ts';
 import { createGraphConnector } from '../../connectors/graph/connector.ts';
 import type { Config } from '../config/index.ts';
 import type { CalendarConnector } from '../ports/index.ts';
+import { SharedBudget } from '../store/budget.ts';
 import { PrismaUserTokenStore, parseSecretKey } from '../store/credentials.ts';
 import { type Database, openDatabase } from '../store/db.ts';
 import { PrismaLinkStore } from '../store/links.ts';
@@ -56,6 +57,8 @@ export async function compose(
     // Feishu lists events without attendees: fetching them costs a request per event, so only when synced
     attendees: config.sync.fields.includes('attendees'),
     ...(options.unthrottled ? { rate: { perSecond: 100_000, perMinute: 1_000_000 } } : {}),
+    // on Postgres several processes may sync at once: they share the app's per-API budgets there
+    ...(db.kind === 'postgres' && !options.unthrottled ? { budget: new SharedBudget(db.executeSql) } : {}),
   });
   let spokes: App['spokes'];
   try {

@@ -94,6 +94,12 @@ export type WriteResult =
 export interface WriteOptions {
   /** Send invitation mail to attendees (config `sync.invitations: send`). Default false. */
   notify?: boolean;
+  /**
+   * Set during a full pull (initial sync, expired cursor), to an id of that pull: copies may be on
+   * the spoke that no link knows (a crash between a write and its link save). A connector whose
+   * creates are not idempotent by id looks such copies up, once per pull and calendar.
+   */
+  fullPull?: string;
 }
 
 export interface CalendarInfo {

@@ -1,3 +1,4 @@
+export * from './budget.ts';
 export * from './connector.ts';
 export * from './feed.ts';
 export * from './store.ts';

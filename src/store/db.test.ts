@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './db.ts';
-import { driftScript, migrationStatus } from './migrate.ts';
+import { applyMigrations, driftScript, isCurrent, migrationStatus } from './migrate.ts';
 import { migrationsList } from './schema-engine.ts';
 
 const allMigrations = migrationsList().migrationDirectories.map((d) => d.path);
@@ -30,6 +30,21 @@ describe('embedded PGlite', () => {
     await second.prisma.syncRun.create({ data: { kind: 'sync' } });
     expect(await second.prisma.syncRun.count()).toBe(1);
     await second.close();
+  });
+
+  it('knows a current database from _prisma_migrations alone, and leaves anything else to the engine', async () => {
+    const db = await openDatabase({ inMemory: true, migrate: false, sharedBuffers: '16MB' });
+    const sql = (text: string) => db.executeSql(text);
+    expect(await isCurrent(sql)).toBe(false); // no migrations table
+    expect(await applyMigrations(db.adapter, sql)).toEqual(allMigrations);
+    expect(await isCurrent(sql)).toBe(true);
+    expect(await applyMigrations(db.adapter, sql)).toEqual([]);
+    // an edited migration file, a failed migration or a missing one: not current
+    await sql(`UPDATE _prisma_migrations SET checksum = 'x' WHERE migration_name = '${allMigrations[0]}'`);
+    expect(await isCurrent(sql)).toBe(false);
+    await sql(`DELETE FROM _prisma_migrations WHERE migration_name = '${allMigrations.at(-1)}'`);
+    expect(await isCurrent(sql)).toBe(false);
+    await db.close();
   });
 
   it('reports drift and pending migrations on a database that was never migrated', async () => {

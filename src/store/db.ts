@@ -4,11 +4,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PrismaPg } from '@prisma/adapter-pg';
+import type { PGlite } from '@electric-sql/pglite';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { maskUrl } from '../config/summary.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { createLocks, type Locks } from './locks.ts';
@@ -42,12 +39,19 @@ export interface OpenOptions {
   migrate?: boolean;
   /** Embedded only: keep the database in memory (tests). */
   inMemory?: boolean;
+  /**
+   * Embedded only: Postgres `shared_buffers` inside PGlite's WebAssembly heap. PGlite's default,
+   * 128MB, is most of the process's memory before any work; the commands that read a few rows
+   * (`status`, `db`) need far less. Default 32MB.
+   */
+  sharedBuffers?: string;
 }
 
 export async function openDatabase(options: OpenOptions = {}): Promise<Database> {
-  const db = options.url ? openPostgres(options.url) : await openPglite(options);
+  const db = options.url ? await openPostgres(options.url) : await openPglite(options);
   try {
-    if (options.migrate !== false) db.applied = await applyMigrations(db.adapter);
+    if (options.migrate !== false)
+      db.applied = await applyMigrations(db.adapter, (text) => db.executeSql(text));
     await db.prisma.$connect();
   } catch (e) {
     await db.close();
@@ -57,13 +61,23 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
 }
 
 async function openPglite(options: OpenOptions): Promise<Database> {
+  // each kind loads only its own driver
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('pglite-prisma-adapter'),
+  ]);
   let location = 'memory';
   let client: PGlite;
-  if (options.inMemory) client = new PGlite();
+  const startParams = [
+    ...PGlite.defaultStartParams,
+    '-c',
+    `shared_buffers=${options.sharedBuffers ?? '32MB'}`,
+  ];
+  if (options.inMemory) client = new PGlite({ startParams });
   else {
     location = join(resolve(options.dataDir ?? './.feisync'), 'db');
     mkdirSync(location, { recursive: true });
-    client = new PGlite(location);
+    client = new PGlite(location, { startParams });
   }
   await client.waitReady;
   const adapter = new PrismaPGlite(client);
@@ -89,7 +103,8 @@ async function openPglite(options: OpenOptions): Promise<Database> {
 }
 
 /** A `?schema=name` parameter (Prisma's convention) selects the Postgres schema, default `public`. */
-function openPostgres(url: string): Database {
+async function openPostgres(url: string): Promise<Database> {
+  const [{ default: pg }, { PrismaPg }] = await Promise.all([import('pg'), import('@prisma/adapter-pg')]);
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema') ?? undefined;
   parsed.searchParams.delete('schema');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
@@ -18,8 +19,44 @@ export interface MigrationStatus {
   edited: string[];
 }
 
-/** Applies pending migrations; returns the names applied now (empty when up to date). */
-export async function applyMigrations(adapter: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
+type Sql = (text: string) => Promise<{ rows: any[] }>;
+
+/**
+ * Whether the database already has every migration of the folder, applied and unchanged, and
+ * nothing else: every `_prisma_migrations` row finished and not rolled back, with the sha-256 of its
+ * folder's `migration.sql` as checksum (as Prisma records it). One query instead of starting the
+ * WebAssembly schema engine (seconds and hundreds of MB); anything else is left to the engine.
+ */
+export async function isCurrent(sql: Sql, dir?: string): Promise<boolean> {
+  let rows: any[];
+  try {
+    ({ rows } = await sql(
+      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations',
+    ));
+  } catch {
+    return false; // no migrations table yet
+  }
+  const live = rows.filter((r) => r.rolled_back_at === null);
+  if (live.some((r) => r.finished_at === null)) return false; // failed or in progress
+  const applied = new Map(live.map((r) => [String(r.migration_name), String(r.checksum)]));
+  const folder = migrationsList(dir).migrationDirectories;
+  if (applied.size !== folder.length) return false;
+  return folder.every((m) => {
+    const file = m.migrationFile.content;
+    if (file.tag !== 'ok') return false;
+    return applied.get(m.path) === createHash('sha256').update(file.value).digest('hex');
+  });
+}
+
+/**
+ * Applies pending migrations; returns the names applied now (empty when up to date). With `sql`,
+ * a database found current by `isCurrent` is left alone without starting the schema engine.
+ */
+export async function applyMigrations(
+  adapter: SqlMigrationAwareDriverAdapterFactory,
+  sql?: Sql,
+): Promise<string[]> {
+  if (sql && (await isCurrent(sql))) return [];
   return withSchemaEngine(adapter, async (engine) => {
     const out = await engine.applyMigrations({ migrationsList: migrationsList(), filters: NO_FILTER });
     return out.appliedMigrationNames;

@@ -47,6 +47,8 @@ export interface ApplyContext {
   failures: Failure[];
   /** Where the rooms of written copies are recorded (none: not recorded). */
   rooms?: RoomLedger;
+  /** The id of the full pull these writes belong to (see WriteOptions.fullPull); unset when incremental. */
+  fullPull?: string;
 }
 
 /** Writes creates and updates; `links` (keyed `uid_originalTime`) is updated with the new refs. */
@@ -202,7 +204,10 @@ export async function removeCopies(
 
 async function write(ctx: ApplyContext, ops: WriteOp[]): Promise<WriteResult[]> {
   try {
-    return await ctx.connector.write(ctx.pair.target, ops, { notify: ctx.policy.invitations === 'send' });
+    return await ctx.connector.write(ctx.pair.target, ops, {
+      notify: ctx.policy.invitations === 'send',
+      ...(ctx.fullPull ? { fullPull: ctx.fullPull } : {}),
+    });
   } catch (e) {
     // a connector should answer per op; if the whole call failed, every op failed the same way
     const error = e instanceof BridgeError ? e : new BridgeError('transient', String(e), { cause: e });

@@ -87,6 +87,9 @@ async function pullGroup(
   const runs = pairs.map((pair) => newRun(pair, deps));
   const seen = new Set<string>();
   let full = cursor === null;
+  // one id per full pull: connectors look up unlinked copies once per pull (WriteOptions.fullPull)
+  const fullPull = () => `${feishuCal.id}@${Date.now()}.${Math.random().toString(36).slice(2, 8)}`;
+  if (full) for (const run of runs) run.ctx.fullPull = fullPull();
   let complete = false;
   let nextCursor: string | undefined;
   let events = 0;
@@ -100,6 +103,7 @@ async function pullGroup(
         if (full) throw new Error('Feishu refused a full listing as expired');
         // the sync token expired: drop it, list everything and diff against the links
         full = true;
+        for (const run of runs) run.ctx.fullPull = fullPull();
         pages = deps.feishu.listChanges(feishuCal, null)[Symbol.asyncIterator]();
         continue;
       }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- name ...]`: every benchmark in sequence (or the named ones: sync, google, graph,
- * reconcile, feishu), each figure set printed as a block, then one JSON line with all figures. Figures, never
+ * reconcile, quota, feishu), each figure set printed as a block, then one JSON line with all figures. Figures, never
  * pass/fail: the exit code is 1 only when a benchmark crashed.
  *
  * sync, google, graph and reconcile export `run()` and only run themselves when executed directly, so they are
@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<Figures>> = {
   graph: async () => (await import('./graph.ts')).run(),
   reconcile: async () => (await import('./reconcile.ts')).run(),
   twoway: async () => (await import('./twoway.ts')).run(),
+  quota: async () => (await import('./quota.ts')).run(),
   feishu: () => childJsonLines(here('./feishu.ts')),
 };
 

@@ -22,9 +22,10 @@ async function feishuEventGets(fields: string[]): Promise<{ gets: number; lists:
       path: string;
     }[];
     const events = log.filter(
-      (e) => e.method === 'GET' && /\/calendars\/[^/]+\/events(\/[^/]+)?$/.test(e.path),
+      (e) => e.method === 'GET' && /\/calendars\/[^/]+\/events(\/[^/]+(\/attendees)?)?$/.test(e.path),
     );
     return {
+      // attendee reads: event gets and attendee lists, alternately
       gets: events.filter((e) => !e.path.endsWith('/events')).length,
       lists: events.filter((e) => e.path.endsWith('/events')).length,
       created: report.totals.created,

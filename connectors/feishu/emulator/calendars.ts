@@ -1,4 +1,4 @@
-/** Calendar list/get/primary/subscription, contact lookup by e-mail, and the opaque paging tokens. */
+/** Calendar list/get/primary/subscription and the opaque paging tokens (the directory: contact.ts). */
 import type { EmRequest, Router } from '../../emulator/index.ts';
 import { authorize, badParam, type Ctx, ferr, ok } from './auth.ts';
 import type { Calendar, Token } from './store.ts';
@@ -152,46 +152,5 @@ export function calendarRoutes(router: Router, ctx: Ctx) {
     const token = authorize(ctx, req, 'calendar.get');
     const { cal, role } = calendarFor(ctx, token, req.params.calendar_id, 'read');
     return ok(renderCalendar(cal, role));
-  });
-  // The directory: department 0 is the root and holds everyone here (the emulator has no departments).
-  // Offsets as page tokens; page_size 1-50, default 10.
-  router.on('GET', '/open-apis/contact/v3/users/find_by_department', (req) => {
-    authorize(ctx, req, 'contact.find_by_department', ['tenant']);
-    const dept = req.query.get('department_id');
-    if (dept !== '0') return ferr(400, 40011, 'department not found (the emulator knows department 0)');
-    const size = pageSize(req, 10, 1, 50);
-    const token = req.query.get('page_token');
-    const from = token ? Number(Buffer.from(token, 'base64url').toString('utf8')) : 0;
-    if (!Number.isInteger(from) || from < 0) return badParam('page_token');
-    const all = [...ctx.store.users.values()].sort((a, b) => a.open_id.localeCompare(b.open_id));
-    const items = all.slice(from, from + size).map((u) => ({
-      open_id: u.open_id,
-      user_id: u.user_id,
-      union_id: u.union_id,
-      name: u.name,
-      email: u.email,
-      mobile: '',
-    }));
-    const more = from + size < all.length;
-    return ok({
-      items,
-      has_more: more,
-      ...(more ? { page_token: Buffer.from(String(from + size)).toString('base64url') } : {}),
-    });
-  });
-  router.on('POST', '/open-apis/contact/v3/users/batch_get_id', (req) => {
-    const token = authorize(ctx, req, 'contact.batch_get_id', ['tenant']);
-    const idType = req.query.get('user_id_type') ?? 'open_id';
-    const emails: string[] = req.json().emails ?? [];
-    if (emails.length > 50) return ferr(400, 99992402, 'field validation failed: emails at most 50');
-    void token;
-    const users = [...ctx.store.users.values()];
-    return ok({
-      user_list: emails.map((email) => {
-        const u = users.find((x) => x.email.toLowerCase() === email.toLowerCase());
-        const id = u && (idType === 'user_id' ? u.user_id : idType === 'union_id' ? u.union_id : u.open_id);
-        return id ? { user_id: id, email } : { email };
-      }),
-    });
   });
 }

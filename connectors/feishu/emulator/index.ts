@@ -1,7 +1,7 @@
 /**
  * Feishu (Lark) Open API emulator, per ../../../shared/design/EMULATORS.md. Point the Lark SDK's
  * `domain` at `url`. Serves `/open-apis/...` (auth v3 internal tokens, authen v1 OIDC refresh, contact
- * batch_get_id, calendar v4 calendars/events/instances/attendees/subscriptions) and the long connection
+ * departments/users (contact.ts: the seed's `departments` and users' `department_ids`), calendar v4 calendars/events/instances/attendees/subscriptions) and the long connection
  * (`POST /callback/ws/endpoint` + a websocket speaking pbbp2 frames).
  *
  * Control calls (JSON, besides the shared reset/seed/state/requests/faults/clock):
@@ -32,6 +32,7 @@ import { type Clock, type EmRequest, RateWindows, Router, startServer } from '..
 import { encryptPayload } from '../crypto.ts';
 import { authRoutes, type Ctx, consentRoutes, issueUserToken, type Limits } from './auth.ts';
 import { calendarRoutes } from './calendars.ts';
+import { contactRoutes } from './contact.ts';
 import { eventRoutes } from './event-routes.ts';
 import { LongConnections } from './longconn.ts';
 import { createEvent, deleteEvent, patchEvent } from './mutations.ts';
@@ -212,6 +213,7 @@ export async function startFeishuEmulator(
   authRoutes(router, ctx);
   consentRoutes(router, ctx);
   calendarRoutes(router, ctx);
+  contactRoutes(router, ctx);
   eventRoutes(router, ctx);
   ws.routes(router);
   ws.attach(running.server);

@@ -16,6 +16,17 @@ export interface User {
   union_id: string;
   email: string;
   name: string;
+  /** open_department_ids the user sits in directly; absent or empty: the root department "0". */
+  department_ids?: string[];
+}
+/** A department under the root "0" (which is implicit and never seeded). */
+export interface Department {
+  open_department_id: string;
+  /** The tenant's custom id (department_id_type=department_id); defaults to the open id. */
+  department_id?: string;
+  /** open_department_id of the parent, "0" for a top-level department. */
+  parent_department_id: string;
+  name: string;
 }
 export interface Calendar {
   calendar_id: string;
@@ -81,6 +92,7 @@ export const newId = (bytes = 12) => randomBytes(bytes).toString('hex');
 export class Store {
   apps = new Map<string, App>();
   users = new Map<string, User>();
+  departments = new Map<string, Department>();
   calendars = new Map<string, Calendar>();
   events = new Map<string, Map<string, StoredEvent>>();
   rooms = new Map<string, Room>();
@@ -106,6 +118,7 @@ export class Store {
     for (const m of [
       this.apps,
       this.users,
+      this.departments,
       this.calendars,
       this.events,
       this.rooms,
@@ -126,7 +139,9 @@ export class Store {
 
   seed(body: any) {
     for (const a of body.apps ?? []) this.apps.set(a.app_id, { tenant_key: 'tenant_emulated', ...a });
+    for (const d of body.departments ?? []) this.departments.set(d.open_department_id, d);
     for (const u of body.users ?? []) this.users.set(u.open_id, u);
+    this.checkDirectory();
     for (const r of body.rooms ?? []) this.rooms.set(r.room_id, r);
     for (const c of body.calendars ?? []) this.putCalendar(c);
     for (const a of body.acl ?? []) this.acl.push(a);
@@ -135,6 +150,28 @@ export class Store {
       if (!this.calendars.has(calendar_id)) throw new Error(`seed event on unknown calendar ${calendar_id}`);
       this.putEvent(calendar_id, this.completeEvent(calendar_id, data), attendees ?? [], false);
     }
+  }
+
+  /** Seeds must form a tree under "0": known parents, no cycles, users in known departments. */
+  private checkDirectory() {
+    for (const d of this.departments.values()) {
+      const seen = new Set<string>();
+      for (let p = d.parent_department_id; p !== '0'; p = this.departments.get(p)!.parent_department_id) {
+        if (!this.departments.has(p))
+          throw new Error(`seed department ${d.open_department_id}: unknown parent ${p}`);
+        if (seen.has(p)) throw new Error(`seed department ${d.open_department_id}: parent cycle`);
+        seen.add(p);
+      }
+    }
+    for (const u of this.users.values())
+      for (const id of u.department_ids ?? [])
+        if (id !== '0' && !this.departments.has(id))
+          throw new Error(`seed user ${u.open_id}: unknown department ${id}`);
+  }
+
+  /** The departments a user sits in directly ("0" when none is named). */
+  departmentsOf(u: User): string[] {
+    return u.department_ids?.length ? u.department_ids : ['0'];
   }
 
   putCalendar(c: Partial<Calendar> & { calendar_id: string }): Calendar {
@@ -220,6 +257,7 @@ export class Store {
     return {
       apps: [...this.apps.values()],
       users: [...this.users.values()],
+      departments: [...this.departments.values()],
       calendars: [...this.calendars.values()].map(({ seq: _s, ...c }) => c),
       events: [...this.events.values()].flatMap((m) =>
         [...m.values()].map((e) => ({

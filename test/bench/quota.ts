@@ -1,0 +1,266 @@
+/**
+ * The initial sync at the providers' documented quotas: `npm run bench -- quota` (figures, not a test).
+ *
+ * Run through the sync engine (`runSync`, as `feisync sync` runs it), not through `serve`. Two runs,
+ * each in a fresh process with the three emulators in a further child process:
+ *
+ * 1. Quotas ON (the emulators' documented limits: Feishu 50/s and 1000/min per app and API, Google
+ *    600/min per user and 10,000/min per project, Graph 4 concurrent and 10,000 per 10 minutes per
+ *    mailbox) and 50 ms latency on every provider request (fault `delayMs`), BENCH_QUOTA_USERS (20) x
+ *    BENCH_QUOTA_EVENTS_PER_USER (1,000) events with attendees, the connectors at their own pacing.
+ *    Wall time against the quota-bound optimum: for each rate-limited API, the calls it had to take
+ *    (Feishu: list pages, and the attendee reads split over event get and attendee list; Google: the
+ *    batched writes of each user and of the project; Graph: each mailbox's writes) over its limit,
+ *    the slowest of them. Requests per provider against the minimum; rate-limit refusals.
+ * 2. Quotas OFF, 0 ms latency, BENCH_QUOTA_CPU_EVENTS (10,000): engine CPU ms per event (this
+ *    process alone; the emulators' CPU apart) and peak RSS.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { stringify } from 'yaml';
+import { compose } from '../../src/app/compose.ts';
+import { generateTenant } from '../../src/app/demo/tenant.ts';
+import { control, startEmulators } from '../../src/app/emulators.ts';
+import { runSync } from '../../src/app/sync-run.ts';
+import { parseConfig } from '../../src/config/index.ts';
+import { cpuSecondsOf, requestLog, writeFiles } from './sync.ts';
+
+type Figures = Record<string, number | string>;
+const SELF = fileURLToPath(import.meta.url);
+const MARK = '@@feisync-quota ';
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+const say = (line: string) => process.stderr.write(`[bench quota] ${line}\n`);
+
+interface HostInfo {
+  urls: { feishu: string; google: string; graph: string };
+  appId: string;
+  config: Record<string, any>;
+  users: { openId: string }[];
+  perCalendar: Record<string, number>;
+  /** Feishu items an attendee read is needed for: listed, not cancelled. */
+  liveItems: number;
+  events: number;
+}
+
+function child(args: string[]): { proc: ChildProcess; line: Promise<string> } {
+  const proc = spawn(process.execPath, [...process.execArgv, SELF, ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const line = new Promise<string>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).on('line', (l) => {
+      if (l.startsWith(MARK)) resolve(l.slice(MARK.length));
+    });
+    proc.once('exit', (code) => reject(new Error(`quota bench child ${args[0]} exited with ${code}`)));
+  });
+  return { proc, line };
+}
+
+async function host(users: number, events: number, quotas: boolean, latencyMs: number) {
+  const tenant = generateTenant({ users, events, now: Math.floor(Date.now() / 1000) });
+  const em = await startEmulators({ seed: tenant.seeds, unlimited: !quotas });
+  if (latencyMs > 0)
+    for (const url of [em.feishu, em.google, em.graph])
+      await control(url, 'faults', [{ match: { path: '^/(?!_emulator)' }, action: { delayMs: latencyMs } }]);
+  const perCalendar: Record<string, number> = {};
+  let liveItems = 0;
+  for (const e of tenant.seeds.feishu.events as any[]) {
+    perCalendar[e.calendar_id] = (perCalendar[e.calendar_id] ?? 0) + 1;
+    if (e.status !== 'cancelled') liveItems++;
+  }
+  const info: HostInfo = {
+    urls: { feishu: em.feishu, google: em.google, graph: em.graph },
+    appId: tenant.seeds.feishu.apps[0].app_id,
+    config: tenant.config,
+    users: tenant.users.map((u) => ({ openId: u.openId })),
+    perCalendar,
+    liveItems,
+    events: tenant.expected.events,
+  };
+  process.stdout.write(`${MARK}${JSON.stringify(info)}\n`);
+  process.stdin.resume();
+  process.stdin.once('end', () => void em.close().then(() => process.exit(0)));
+}
+
+/**
+ * Seconds that `n` calls need under `count` per `windowS` seconds and `perSecond`: each window's
+ * calls at `perSecond`, the next window once the first has passed.
+ */
+export function boundSeconds(n: number, count: number, windowS: number, perSecond: number): number {
+  if (n <= 0) return 0;
+  const windows = Math.floor((n - 1) / count);
+  return windows * windowS + (((n - 1) % count) + 1) / perSecond;
+}
+
+async function engine(users: number, events: number, quotas: boolean, latencyMs: number): Promise<Figures> {
+  const h = child(['--host', String(users), String(events), quotas ? '1' : '0', String(latencyMs)]);
+  const info = JSON.parse(await h.line) as HostInfo;
+  const dir = mkdtempSync(join(tmpdir(), 'feisync-quota-'));
+  let app: Awaited<ReturnType<typeof compose>> | undefined;
+  try {
+    const file = writeFiles(dir, info.config);
+    const config = parseConfig(stringify(info.config), file, {
+      FEISHU_URL: info.urls.feishu,
+      GOOGLE_URL: info.urls.google,
+      GRAPH_URL: info.urls.graph,
+    });
+    // the connectors at their own pacing when the quotas are on
+    app = await compose(config, file, { unthrottled: !quotas });
+    for (const u of info.users) {
+      const grant = await control(info.urls.feishu, 'user-token', { app_id: info.appId, open_id: u.openId });
+      await app.userTokens.adopt(u.openId, grant);
+    }
+    const since = {
+      feishu: (await requestLog(info.urls.feishu, 0)).length,
+      google: (await requestLog(info.urls.google, 0)).length,
+      graph: (await requestLog(info.urls.graph, 0)).length,
+    };
+    let peak = process.memoryUsage().rss;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 100);
+    const cpu0 = process.cpuUsage();
+    const hostCpu0 = cpuSecondsOf(h.proc.pid);
+    const t0 = performance.now();
+    const report = await runSync(app);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const hostCpu = cpuSecondsOf(h.proc.pid) - hostCpu0;
+    clearInterval(sampler);
+    const out: Figures = {
+      events: info.events,
+      users: users,
+      seconds: r2(seconds),
+      eventsPerSecond: Math.round(info.events / seconds),
+      created: report.totals.created,
+      failed: report.totals.failed,
+      engineCpuMsPerEvent: r2((cpu.user + cpu.system) / 1000 / info.events),
+      emulatorsCpuSeconds: r2(hostCpu),
+      peakRssMB: Math.round(peak / 2 ** 20),
+    };
+    Object.assign(out, await requests(info, since, report, seconds));
+    return out;
+  } finally {
+    await app?.close();
+    h.proc.stdin?.end();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function requests(
+  info: HostInfo,
+  since: Record<'feishu' | 'google' | 'graph', number>,
+  report: Awaited<ReturnType<typeof runSync>>,
+  seconds: number,
+): Promise<Figures> {
+  const feishu = (await requestLog(info.urls.feishu, since.feishu)) as any[];
+  const google = (await requestLog(info.urls.google, since.google)) as any[];
+  const graph = (await requestLog(info.urls.graph, since.graph)) as any[];
+  const count = (log: any[], re: RegExp, method = 'GET') =>
+    log.filter((x) => x.method === method && re.test(x.path)).length;
+  const f = {
+    list: count(feishu, /\/calendars\/[^/]+\/events$/),
+    get: count(feishu, /\/events\/[^/]+$/),
+    attendeeList: count(feishu, /\/events\/[^/]+\/attendees$/),
+    limited: feishu.filter((x) => x.status === 429).length,
+  };
+  const writes = (spoke: string) =>
+    report.pairs
+      .filter((p) => p.spoke === spoke)
+      .map((p) => p.counts.created + p.counts.updated + p.counts.deleted);
+  const googleWrites = writes('google');
+  const graphWrites = writes('graph');
+  const googleState: any = await (await fetch(`${info.urls.google}/_emulator/state`)).json();
+  const graphLimits: any = await control(info.urls.graph, 'limits', {});
+  // the least each provider needs
+  const listMin = Object.values(info.perCalendar).reduce((s, n) => s + Math.max(1, Math.ceil(n / 1000)), 0);
+  const readsMin = info.liveItems; // one attendee read per listed, live item
+  const googleMin = googleWrites.reduce((s, n) => s + Math.ceil(n / 100), 0);
+  const graphMin = graphWrites.reduce((s, n) => s + Math.ceil(n / 20), 0);
+  // the quota-bound optimum: each API's calls over its limit, the slowest
+  const bounds = {
+    feishuList: boundSeconds(listMin, 1000, 60, 50),
+    feishuAttendeeReads: boundSeconds(Math.ceil(readsMin / 2), 1000, 60, 50),
+    // Google counts each request of a batch and documents no per-second limit: a window's calls at once
+    googlePerUser: Math.max(0, ...googleWrites.map((n) => boundSeconds(n, 600, 60, Infinity))),
+    googleProject: boundSeconds(sum(googleWrites), 10_000, 60, Infinity),
+    graphPerMailbox: Math.max(0, ...graphWrites.map((n) => boundSeconds(n, 10_000, 600, Infinity))),
+  };
+  const optimum = Math.max(...Object.values(bounds));
+  const slowest = Object.entries(bounds).sort((a, b) => b[1] - a[1])[0][0];
+  const total = feishu.length + google.length + graph.length;
+  const limited = f.limited + Number(googleState.quotaRejections ?? 0) + Number(graphLimits.throttled ?? 0);
+  return {
+    req_feishu_total: feishu.length,
+    req_feishu_list: f.list,
+    req_feishu_eventGet: f.get,
+    req_feishu_attendeeList: f.attendeeList,
+    min_feishu: listMin + readsMin,
+    ratio_feishu_vsMin: r2(feishu.length / (listMin + readsMin)),
+    req_google_total: google.length,
+    min_google_batches: googleMin,
+    ratio_google_vsMin: r2(google.length / Math.max(1, googleMin)),
+    req_graph_total: graph.length,
+    min_graph_batches: graphMin,
+    ratio_graph_vsMin: r2(graph.length / Math.max(1, graphMin)),
+    rateLimited_feishu429: f.limited,
+    rateLimited_googleQuotaRejections: Number(googleState.quotaRejections ?? 0),
+    rateLimited_graphThrottled: Number(graphLimits.throttled ?? 0),
+    rateLimited_percentOfRequests: r2((100 * limited) / Math.max(1, total)),
+    optimum_seconds: r2(optimum),
+    optimum_boundBy: slowest,
+    ...Object.fromEntries(Object.entries(bounds).map(([k, v]) => [`optimum_${k}Seconds`, r2(v)])),
+    ratio_wallVsOptimum: r2(seconds / Math.max(optimum, 1e-9)),
+  };
+}
+
+async function engineChild(args: string[]): Promise<Figures> {
+  const c = child(['--engine', ...args]);
+  const text = await c.line;
+  await new Promise((r) => c.proc.once('exit', r));
+  return JSON.parse(text) as Figures;
+}
+
+export async function run(): Promise<Figures> {
+  const users = env('BENCH_QUOTA_USERS', 20);
+  const perUser = env('BENCH_QUOTA_EVENTS_PER_USER', 1000);
+  const latency = env('BENCH_QUOTA_LATENCY_MS', 50);
+  const cpuEvents = env('BENCH_QUOTA_CPU_EVENTS', 10_000);
+  const out: Figures = {};
+  say(`quotas on, ${latency} ms latency: ${users} users x ${perUser} events`);
+  const on = await engineChild([String(users), String(users * perUser), '1', String(latency)]);
+  for (const [k, v] of Object.entries(on)) out[`quotasOn_${k}`] = v;
+  say(`${on.seconds} s against an optimum of ${on.optimum_seconds} s (${on.ratio_wallVsOptimum}x)`);
+  if (cpuEvents > 0) {
+    say(`quotas off, no latency: ${cpuEvents} events`);
+    const off = await engineChild([String(users), String(cpuEvents), '0', '0']);
+    for (const k of [
+      'events',
+      'seconds',
+      'eventsPerSecond',
+      'engineCpuMsPerEvent',
+      'emulatorsCpuSeconds',
+      'peakRssMB',
+      'failed',
+    ])
+      out[`quotasOff_${k}`] = off[k];
+    say(`${off.engineCpuMsPerEvent} engine CPU ms/event, peak RSS ${off.peakRssMB} MB`);
+  }
+  return out;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const [mode, ...rest] = process.argv.slice(2);
+  const n = rest.map(Number);
+  if (mode === '--host') await host(n[0], n[1], n[2] === 1, n[3]);
+  else if (mode === '--engine') {
+    const f = await engine(n[0], n[1], n[2] === 1, n[3]);
+    process.stdout.write(`${MARK}${JSON.stringify(f)}\n`);
+    process.exit(0);
+  } else console.log(JSON.stringify(await run(), null, 2));
+}
