@@ -3,6 +3,7 @@
  * truth. Exit codes: 0 ok, 1 a run failed, 2 bad input or config.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import {
   type Config,
@@ -12,6 +13,7 @@ import {
   resolveConfigPath,
   summarize,
 } from '../config/index.ts';
+import type { Keep } from './conflicts.ts';
 import { EXIT, UsageError } from './exit.ts';
 
 // Each command loads only what it uses: the provider SDKs, Prisma and PGlite cost seconds and hundreds
@@ -20,6 +22,7 @@ const lazy = {
   db: () => import('../store/db.ts'),
   migrate: () => import('../store/migrate.ts'),
   compose: () => import('./compose.ts'),
+  conflicts: () => import('./conflicts.ts'),
   demo: () => import('./demo/run.ts'),
   emulators: () => import('./emulators.ts'),
   progress: () => import('./progress.ts'),
@@ -228,6 +231,64 @@ program
     }
     // after the close: PGlite's runtime resets process.exitCode to 0 when it shuts down
     if (!ok) process.exitCode = EXIT.failed;
+  });
+
+const conflicts = program
+  .command('conflicts')
+  .description(
+    'two-way conflicts held by sync.conflicts: report (the same field changed in Feishu and on a spoke)',
+  )
+  .addOption(configOption())
+  .addOption(jsonOption())
+  .action(async (opts: { config?: string; json?: boolean }) => {
+    // the database `sync` and `serve` use: a config's data_dir is relative to the config file
+    const found = configIfAny(opts);
+    const target = databaseTarget(opts);
+    if (found && !found.config.database.url)
+      target.dataDir = resolvePath(dirname(resolvePath(found.path)), found.config.database.data_dir);
+    const [{ openDatabase }, { formatConflicts, listConflicts }] = await Promise.all([
+      lazy.db(),
+      lazy.conflicts(),
+    ]);
+    const database = await openDatabase({ ...target, migrate: true });
+    try {
+      const list = await listConflicts(database.prisma);
+      print(opts.json ? JSON.stringify(list) : formatConflicts(list));
+    } finally {
+      await database.close();
+    }
+  });
+conflicts
+  .command('resolve <id>')
+  .description(
+    'settle one conflict: the kept side wins the fields changed on both sides; both sides are written',
+  )
+  .addOption(configOption())
+  .addOption(
+    new Option('--keep <side>', 'the side whose values win')
+      .choices(['feishu', 'google', 'exchange'])
+      .makeOptionMandatory(),
+  )
+  .addOption(jsonOption())
+  .action(async (id: string, own: { config?: string; keep: Keep; json?: boolean }, cmd: Command) => {
+    // --config and --json may land on `conflicts` itself when written after the id
+    const opts = cmd.optsWithGlobals() as typeof own;
+    const path = resolveConfigPath(opts.config);
+    const [{ compose }, { resolveConflict }] = await Promise.all([lazy.compose(), lazy.conflicts()]);
+    const app = await compose(loadConfig(path), path);
+    try {
+      const r = await resolveConflict(app, positive(id, 'ID'), opts.keep);
+      print(
+        opts.json
+          ? JSON.stringify(r)
+          : r.ok
+            ? `conflict #${r.id} resolved: kept ${r.keep}${r.error ? ` (${r.error})` : ''}`
+            : `conflict #${r.id} not resolved: ${r.error}`,
+      );
+      if (!r.ok) process.exitCode = EXIT.failed;
+    } finally {
+      await app.close();
+    }
   });
 
 program

@@ -21,6 +21,8 @@ export interface Resolution {
   attendeeFor: (pair: Pair) => (a: Attendee, event?: CanonicalEvent) => Attendee | undefined;
   /** Rooms met on events that the rooms table does not map to a spoke (filled as events are mapped). */
   unmappedRooms: Map<string, Set<Spoke>>;
+  /** Two-way pairs: a spoke attendee as Feishu knows it (mapped user, room), else by e-mail. */
+  reverseAttendee: (pair: Pair) => (a: Attendee) => Attendee;
 }
 
 export const pairId = (feishuCalendar: string, spoke: Spoke, owner: string, calendar: string) =>
@@ -99,6 +101,7 @@ export async function resolvePairs(app: App, only?: string): Promise<Resolution>
     problems,
     attendeeFor: (pair) => attendeeMapper(config, people, pair, unmappedRooms),
     unmappedRooms,
+    reverseAttendee: (pair) => reverseMapper(config, people, pair),
   };
 }
 
@@ -152,6 +155,44 @@ function attendeeMapper(
     const user = a.id ? people.get(a.id) : undefined;
     const email = user ? (spoke === 'google' ? user.google : user.exchange) : a.email;
     return email ? { ...a, kind: 'person', email } : undefined;
+  };
+}
+
+function reverseMapper(config: Config, people: Map<string, Explicit>, pair: Pair) {
+  const at = (e?: string) => e?.toLowerCase();
+  const users = new Map<string, [string, Explicit]>();
+  for (const [openId, u] of people) {
+    const email = at(pair.spoke === 'google' ? u.google : u.exchange);
+    if (email) users.set(email, [openId, u]);
+  }
+  const rooms = new Map(
+    config.rooms.flatMap((r) => {
+      const email = at(pair.spoke === 'google' ? r.google : r.exchange);
+      return email ? [[email, r] as const] : [];
+    }),
+  );
+  return (a: Attendee): Attendee => {
+    const email = at(a.email);
+    const room = email ? rooms.get(email) : undefined;
+    if (room) return { kind: 'room', id: room.feishu, name: room.name, rsvp: a.rsvp, optional: a.optional };
+    const user = email ? users.get(email) : undefined;
+    if (user) {
+      const feishuEmail = user[1].feishu.includes('@') ? user[1].feishu : undefined;
+      return {
+        kind: 'person',
+        id: user[0],
+        ...(feishuEmail ? { email: feishuEmail } : {}),
+        rsvp: a.rsvp,
+        optional: a.optional,
+      };
+    }
+    return {
+      kind: 'external',
+      ...(a.email ? { email: a.email } : {}),
+      ...(a.name ? { name: a.name } : {}),
+      rsvp: a.rsvp,
+      optional: a.optional,
+    };
   };
 }
 

@@ -9,7 +9,9 @@ import { finishRun, lastRuns, type RunOutcome, startRun } from '../store/runs.ts
 import type { Pair } from '../sync/pair.ts';
 import { type PairReconcile, reconcile } from '../sync/reconcile.ts';
 import { type App, policyOf } from './compose.ts';
+import { type ConflictView, listConflicts } from './conflicts.ts';
 import { type Resolution, resolvePairs } from './pairs.ts';
+import { pullSpokes, type ReverseReport, reverseOk, reverseReport } from './reverse-run.ts';
 import { type RoomSummary, roomSummary } from './rooms-report.ts';
 import type { SyncOptions } from './sync-run.ts';
 import { formatTable } from './table.ts';
@@ -84,6 +86,10 @@ export interface ReconcileReport {
   events: number;
   startedAt: string;
   seconds: number;
+  /** Two-way pairs: the spoke side read in full first, its changes merged by sync.conflicts. */
+  reverse: ReverseReport[];
+  /** Conflicts held for review (sync.conflicts: report), open after the run. */
+  conflicts: ConflictView[];
 }
 
 export async function runReconcile(app: App, options: ReconcileRunOptions = {}): Promise<ReconcileReport> {
@@ -123,7 +129,13 @@ async function reconcileAll(
   started: Date,
 ): Promise<ReconcileReport> {
   const repair = app.config.reconcile.repair && !options.dryRun;
-  const { pairs, problems, attendeeFor } = await resolvePairs(app, options.user);
+  const resolution = await resolvePairs(app, options.user);
+  const { pairs, problems, attendeeFor } = resolution;
+  // two-way pairs: the spokes in full first (edits merged by the pair's policy, copies gone from a
+  // complete listing taken as deleted there), so the comparison that follows sees one truth
+  const reverse = (
+    await pullSpokes(app, resolution, pairs, { full: true, dryRun: !repair, absentAreDeleted: true })
+  ).map(reverseReport);
   const byUser = new Map<string, Pair[]>();
   for (const p of pairs) byUser.set(p.userKey, [...(byUser.get(p.userKey) ?? []), p]);
   options.onStart?.({
@@ -176,7 +188,7 @@ async function reconcileAll(
   const drift = (t: ParityTotals) => t.missing + t.extra + t.differing - t.leftForReverse;
   return {
     runId,
-    ok: problems.length === 0 && totals.failed === 0 && rows.every((r) => !r.held),
+    ok: problems.length === 0 && totals.failed === 0 && rows.every((r) => !r.held) && reverseOk(reverse),
     repair,
     inParity:
       rows.every((r) => !r.held) &&
@@ -188,6 +200,8 @@ async function reconcileAll(
     events: [...seen.values()].reduce((a, b) => a + b, 0),
     startedAt: started.toISOString(),
     seconds: (Date.now() - started.getTime()) / 1000,
+    reverse,
+    conflicts: await listConflicts(app.db.prisma),
   };
 }
 
@@ -269,6 +283,22 @@ export function formatReconcileReport(r: ReconcileReport): string {
       x.failures.slice(0, 5).map((f) => `! ${x.user} -> ${x.spoke} ${f.key}: ${f.error}`),
     ),
   ];
+  for (const v of r.reverse ?? []) {
+    const c = v.counts;
+    if (c.toFeishu + c.toSpoke + c.conflicts + c.refused + c.failed === 0 && !v.plan?.length && !v.error)
+      continue;
+    notes.push(
+      `${v.user} <- ${v.spoke}: ${c.toFeishu} to Feishu, ${c.toSpoke} to the copy, ${c.conflicts} conflicts, ${c.refused} refused, ${c.failed} failed${v.error ? `; read failed: ${v.error}` : ''}`,
+      ...(v.plan ?? []).map((a) => `  ${v.user} <- ${v.spoke}: ${a.kind} ${a.key} (${a.reason})`),
+      ...[...v.refusals, ...v.failures]
+        .slice(0, 5)
+        .map((f) => `! ${v.user} <- ${v.spoke} ${f.key}: ${f.error}`),
+    );
+  }
+  for (const c of r.conflicts ?? [])
+    notes.push(
+      `! conflict #${c.id} ${c.user} <-> ${c.spoke} ${c.key}: ${c.fields.map((f) => f.field).join(', ')} changed on both sides (feisync conflicts)`,
+    );
   const held = (r.rooms ?? []).filter((x) => ROOM_STATES.some((k) => x.counts[k] > 0));
   const roomLines = held.length
     ? [

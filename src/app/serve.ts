@@ -18,11 +18,14 @@ import {
   type WebLimits,
 } from '../web/index.ts';
 import { type App, type ComposeOptions, compose } from './compose.ts';
+import { conflictsProvider } from './conflicts.ts';
 import { createConsent } from './consent.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { runReconcile } from './reconcile-run.ts';
 import { roomsOfPair } from './rooms-report.ts';
 import type { RoomHint } from './rooms-run.ts';
+import { type SpokeJob, spokeIntake } from './spoke-intake.ts';
+import { createSpokeWorker, sendSpoke } from './spoke-worker.ts';
 import { createWorker, type PullJob, type Worker } from './worker.ts';
 
 export interface ServeOptions extends ComposeOptions {
@@ -87,6 +90,15 @@ export async function startService(
     const metrics = createMetrics(app.db, origins);
     closers.push(() => metrics.close());
     const worker = createWorker({ app, boss, metrics, log });
+    let listening: string | undefined;
+    const spokes = createSpokeWorker({
+      app,
+      boss,
+      metrics,
+      log,
+      resolution: () => worker.resolution(),
+      webhookBase: () => config.server.public_url ?? listening,
+    });
     const dedup = new PrismaDeduplicator(app.db.prisma);
 
     // workers: each handler is timed and counted; a throw makes pg-boss retry with backoff
@@ -123,8 +135,20 @@ export async function startService(
       poll,
       timed('calendars', async (job: Job<{ users?: string[]; consent?: boolean }>) => {
         await worker.refresh(job.data.consent ? job.data.users : []);
+        await spokes.keep();
+        await spokes.pollAll();
       }),
     );
+    const spokeWorkers: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      spokeWorkers.push(
+        await boss.work<SpokeJob>(
+          'spoke',
+          poll,
+          timed('spoke', (j) => spokes.pull(j)),
+        ),
+      );
+    }
     await boss.work<RoomHint>(
       'room',
       poll,
@@ -133,7 +157,10 @@ export async function startService(
     await boss.work(
       'maintain',
       poll,
-      timed('maintain', () => worker.maintain()),
+      timed('maintain', async () => {
+        await worker.maintain();
+        await spokes.keep();
+      }),
     );
     await boss.work(
       'reconcile',
@@ -176,6 +203,7 @@ export async function startService(
     // polling: the whole intake in poll mode, a safety net otherwise (and users without events)
     const timer = setInterval(() => {
       for (const p of worker.resolution()?.pairs ?? []) void sendPull(boss, p.feishu.id).catch(() => {});
+      void spokes.pollAll().catch(() => {});
     }, config.feishu.events.poll_interval);
     timer.unref();
     closers.push(() => clearInterval(timer));
@@ -199,7 +227,7 @@ export async function startService(
           });
       },
       reconciling: () => reconciling !== undefined,
-      conflicts: options.conflicts,
+      conflicts: options.conflicts ?? conflictsProvider(app),
     };
     const http: HttpServer = await startWebServer(
       {
@@ -231,7 +259,25 @@ export async function startService(
         webhooks: mode === 'webhook',
         publicUrl: config.server.public_url,
         limits: options.limits,
-        push: options.push,
+        // spoke push notifications of two-way pairs (src/app/spoke-intake.ts), then any given by the caller
+        push: {
+          ...Object.fromEntries(
+            (['google', 'graph'] as const).map((spoke) => [
+              `/webhooks/${spoke}`,
+              spokeIntake({
+                app,
+                spoke,
+                queue: async (job) => {
+                  await sendSpoke(boss, job);
+                  for (const id of spokeWorkers) boss.notifyWorker(id);
+                },
+                onOutcome: (outcome, detail) =>
+                  metrics.deliveries.inc({ transport: `${spoke}-push`, type: detail ?? 'none', outcome }),
+              }),
+            ]),
+          ),
+          ...options.push,
+        },
         console: consoleOps,
         log,
       },
@@ -240,7 +286,10 @@ export async function startService(
     // first in, last out: stop taking requests before the queue and the database go
     closers.push(() => http.close());
 
+    listening = http.url;
     await worker.refresh();
+    await spokes.keep();
+    await spokes.pollAll();
     log.info({ url: http.url, mode }, 'serving');
     return { url: http.url, app, boss, worker, metrics, close };
   } catch (e) {

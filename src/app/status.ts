@@ -5,6 +5,7 @@
 import { formatKey } from '../core/index.ts';
 import type { PrismaClient } from '../store/db.ts';
 import { lastRuns, type RunRecord } from '../store/runs.ts';
+import { type ConflictView, listConflicts } from './conflicts.ts';
 import { type RoomDirectoryCheck, type RoomSummary, roomSections, roomSummary } from './rooms-report.ts';
 
 export interface PairStatus {
@@ -62,6 +63,8 @@ export interface Status {
   roomSummary: RoomSummary;
   /** Config rooms missing from a spoke's room directory, when the directories were read. */
   roomDirectory?: RoomDirectoryCheck;
+  /** Two-way conflicts held for review (sync.conflicts: report). */
+  conflicts: ConflictView[];
 }
 
 export interface StatusOptions {
@@ -81,33 +84,35 @@ const PAIR = {
 
 export async function readStatus(prisma: PrismaClient, options: StatusOptions = {}): Promise<Status> {
   const now = options.now ?? new Date();
-  const [pairs, counts, cursors, runs, creds, failed, deadLetters, rooms, summary] = await Promise.all([
-    prisma.syncPair.findMany({
-      where: { active: true },
-      select: PAIR,
-      orderBy: [{ userKey: 'asc' }, { id: 'asc' }],
-    }),
-    prisma.$queryRawUnsafe<{ pairId: string; live: bigint; tomb: bigint; failed: bigint }[]>(
-      `SELECT "pairId", count(*) FILTER (WHERE NOT "tombstone") AS live, count(*) FILTER (WHERE "tombstone") AS tomb,
+  const [pairs, counts, cursors, runs, creds, failed, deadLetters, rooms, summary, conflicts] =
+    await Promise.all([
+      prisma.syncPair.findMany({
+        where: { active: true },
+        select: PAIR,
+        orderBy: [{ userKey: 'asc' }, { id: 'asc' }],
+      }),
+      prisma.$queryRawUnsafe<{ pairId: string; live: bigint; tomb: bigint; failed: bigint }[]>(
+        `SELECT "pairId", count(*) FILTER (WHERE NOT "tombstone") AS live, count(*) FILTER (WHERE "tombstone") AS tomb,
        count(*) FILTER (WHERE "lastError" IS NOT NULL) AS failed FROM "EventLink" GROUP BY "pairId"`,
-    ),
-    prisma.cursor.findMany({ select: { pairId: true, side: true, updatedAt: true } }),
-    lastRuns(prisma, options.runs ?? 10),
-    prisma.credential.findMany({ where: { provider: 'feishu' }, orderBy: { subject: 'asc' } }),
-    prisma.eventLink.findMany({
-      where: { lastError: { not: null } },
-      orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
-      take: options.failures ?? 50,
-    }),
-    readDeadLetters(prisma, options.bossSchema ?? 'pgboss'),
-    prisma.roomBooking.findMany({
-      where: { status: { in: ['pending', 'conflict', 'unmapped', 'failed'] } },
-      // conflicts first (then failed, pending, unmapped), each by start
-      orderBy: [{ status: 'asc' }, { startAt: 'asc' }, { id: 'asc' }],
-      take: 50,
-    }),
-    roomSummary({ db: { prisma }, config: { rooms: options.rooms ?? [] } }),
-  ]);
+      ),
+      prisma.cursor.findMany({ select: { pairId: true, side: true, updatedAt: true } }),
+      lastRuns(prisma, options.runs ?? 10),
+      prisma.credential.findMany({ where: { provider: 'feishu' }, orderBy: { subject: 'asc' } }),
+      prisma.eventLink.findMany({
+        where: { lastError: { not: null } },
+        orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
+        take: options.failures ?? 50,
+      }),
+      readDeadLetters(prisma, options.bossSchema ?? 'pgboss'),
+      prisma.roomBooking.findMany({
+        where: { status: { in: ['pending', 'conflict', 'unmapped', 'failed'] } },
+        // conflicts first (then failed, pending, unmapped), each by start
+        orderBy: [{ status: 'asc' }, { startAt: 'asc' }, { id: 'asc' }],
+        take: 50,
+      }),
+      roomSummary({ db: { prisma }, config: { rooms: options.rooms ?? [] } }),
+      listConflicts(prisma),
+    ]);
   const byPair = new Map(counts.map((c) => [c.pairId, c]));
   const lapsed = (c: (typeof creds)[number]) =>
     c.status === 'lapsed' || (c.refreshExpiresAt !== null && c.refreshExpiresAt <= now);
@@ -154,6 +159,7 @@ export async function readStatus(prisma: PrismaClient, options: StatusOptions = 
       };
     }),
     roomSummary: summary,
+    conflicts,
   };
 }
 
@@ -267,6 +273,19 @@ export function formatStatus(s: Status): string {
     'none',
   );
   for (const x of roomSections(s.roomSummary, s.roomDirectory)) section(x.title, x.headers, x.rows, x.empty);
+  section(
+    'Conflicts held for review (feisync conflicts resolve ID --keep ...)',
+    ['ID', 'USER', 'SPOKE', 'KEY', 'FIELDS', 'SINCE'],
+    (s.conflicts ?? []).map((c) => [
+      String(c.id),
+      c.user,
+      c.spoke,
+      c.key,
+      c.fields.map((f) => f.field).join(','),
+      c.since.slice(0, 19).replace('T', ' '),
+    ]),
+    'none',
+  );
   return `${out.join('\n').trimEnd()}\n`;
 }
 

@@ -9,6 +9,7 @@ import type { Pair, Spoke } from '../sync/pair.ts';
 import { type PairResult, pullCalendar } from '../sync/pull.ts';
 import { type App, policyOf } from './compose.ts';
 import { type Resolution, resolvePairs } from './pairs.ts';
+import { pullSpokes, type ReverseReport, reverseOk, reverseReport } from './reverse-run.ts';
 import { formatTable } from './table.ts';
 
 export interface SyncOptions {
@@ -31,6 +32,8 @@ export interface SyncReport {
   seconds: number;
   /** Rooms on synced events that the rooms table does not map to a spoke: left off there (warnings). */
   unmappedRooms: { room: string; spokes: Spoke[] }[];
+  /** Two-way pairs: what the spoke side brought (read before the Feishu side). */
+  reverse: ReverseReport[];
 }
 
 export interface PairReport {
@@ -47,7 +50,12 @@ export interface PairReport {
 export async function runSync(app: App, options: SyncOptions = {}): Promise<SyncReport> {
   const started = performance.now();
   const run = await app.db.prisma.syncRun.create({ data: { kind: 'sync' } });
-  const { pairs, problems, attendeeFor, unmappedRooms } = await resolvePairs(app, options.user);
+  const resolution = await resolvePairs(app, options.user);
+  const { pairs, problems, attendeeFor, unmappedRooms } = resolution;
+  // two-way pairs: the spokes' changes first, so the Feishu pulls that follow see them as echoes
+  const reverse = (
+    await pullSpokes(app, resolution, pairs, { full: options.full, dryRun: options.dryRun })
+  ).map(reverseReport);
   const byCalendar = new Map<string, Pair[]>();
   for (const p of pairs) byCalendar.set(p.feishu.id, [...(byCalendar.get(p.feishu.id) ?? []), p]);
   options.onStart?.({
@@ -103,7 +111,8 @@ export async function runSync(app: App, options: SyncOptions = {}): Promise<Sync
   reports.sort((a, b) => a.user.localeCompare(b.user) || a.spoke.localeCompare(b.spoke));
   const totals = reports.reduce((t, r) => addCounts(t, r.counts), zeroCounts());
   const rooms = [...unmappedRooms].map(([room, spokes]) => ({ room, spokes: [...spokes].sort() }));
-  const ok = problems.length === 0 && totals.failed === 0 && reports.every((r) => !r.held);
+  const ok =
+    problems.length === 0 && totals.failed === 0 && reports.every((r) => !r.held) && reverseOk(reverse);
   const status = ok
     ? 'ok'
     : totals.failed || reports.some((r) => r.held) || problems.length
@@ -119,6 +128,7 @@ export async function runSync(app: App, options: SyncOptions = {}): Promise<Sync
         problems,
         held: reports.filter((r) => r.held).map((r) => ({ pair: r.pair, held: r.held })),
         unmappedRooms: rooms,
+        ...(reverse.length ? { reverse: JSON.parse(JSON.stringify(reverse)) } : {}),
       },
     },
   });
@@ -131,6 +141,7 @@ export async function runSync(app: App, options: SyncOptions = {}): Promise<Sync
     events,
     seconds: (performance.now() - started) / 1000,
     unmappedRooms: rooms,
+    reverse,
   };
 }
 
@@ -155,6 +166,14 @@ export function formatSyncReport(r: SyncReport): string {
         `! room ${u.room} is on events but has no ${u.spokes.join('/')} room in the rooms table: left off`,
     ),
   ];
+  for (const v of r.reverse) {
+    const c = v.counts;
+    notes.push(
+      `${v.user} <- ${v.spoke}: ${c.toFeishu} to Feishu, ${c.toSpoke} to the copy, ${v.fanout.created + v.fanout.updated + v.fanout.deleted} to the other spokes, ${c.echoes} echoes, ${c.conflicts} conflicts, ${c.refused} refused, ${c.failed} failed${v.error ? `; read failed: ${v.error}` : ''}`,
+      ...v.refusals.slice(0, 5).map((f) => `! ${v.user} <- ${v.spoke} ${f.key}: ${f.error}`),
+      ...v.failures.slice(0, 5).map((f) => `! ${v.user} <- ${v.spoke} ${f.key}: ${f.error}`),
+    );
+  }
   const rate = r.seconds > 0 ? Math.round(r.events / r.seconds) : 0;
   return [
     ...lines,

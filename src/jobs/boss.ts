@@ -6,13 +6,14 @@
  * - `calendars` re-read the users' calendar lists and pairs (seed 000), then (re)subscribe;
  * - `room`      one third-party meeting-room event (seed 004);
  * - `reconcile` the scheduled reconciliation (cron from the config);
- * - `maintain`  hourly: refresh user tokens before their refresh token lapses, prune old delivery ids.
+ * - `maintain`  hourly: refresh user tokens before their refresh token lapses, prune old delivery ids;
+ * - `spoke`     two-way pairs: one spoke calendar's changes (a push notification or the poll timer).
  * Failures retry with exponential backoff, then land in the `dead` queue (shown by `feisync status`).
  */
 import PgBoss from 'pg-boss';
 import type { Database } from '../store/db.ts';
 
-export const QUEUES = ['pull', 'calendars', 'room', 'reconcile', 'maintain'] as const;
+export const QUEUES = ['pull', 'calendars', 'room', 'reconcile', 'maintain', 'spoke'] as const;
 export type QueueName = (typeof QUEUES)[number];
 export const DEAD_LETTER = 'dead';
 

@@ -13,6 +13,11 @@ export interface Link {
   spokeFingerprint: string | null;
   tombstone: boolean;
   note: string | null;
+  /**
+   * Two-way pairs: the last synced version of the event as the pair projects it (canonical JSON),
+   * the base of a three-way merge. Absent on links written before it was kept.
+   */
+  base?: string | null;
   lastError: string | null;
   lastSyncedAt: Date | null;
 }
@@ -32,4 +37,6 @@ export interface LinkStore {
   /** Keys of the pair's live (not tombstoned) links, in chunks. */
   liveKeys(pairId: string, chunk?: number): AsyncIterable<InstanceKey[]>;
   cursor(pairId: string, side: 'feishu' | 'spoke'): Promise<string | null>;
+  /** Links of the pair whose spoke copy has one of these ids, keyed by spoke id. */
+  bySpokeIds(pairId: string, ids: string[]): Promise<Map<string, Link>>;
 }

@@ -71,4 +71,19 @@ describe('PrismaLinkStore', () => {
     await expect(store.save([bad], [{ pairId: 'p1', side: 'feishu', value: 'tok2' }])).rejects.toThrow();
     expect(await store.cursor('p1', 'feishu')).toBeNull();
   });
+  it('keeps the merge base (a save without one keeps it) and finds links by spoke id', async () => {
+    const l = {
+      ...emptyLink('p1', { uid: 'u_base', originalTime: 0 }),
+      spokeId: 'gb1',
+      base: '{"summary":"x"}',
+    };
+    await store.save([l]);
+    await store.save([{ ...l, base: undefined, spokeVersion: 'e2' }]);
+    const got = await store.bySpokeIds('p1', ['gb1', 'nope']);
+    expect([...got.keys()]).toEqual(['gb1']);
+    expect(got.get('gb1')).toMatchObject({ uid: 'u_base', spokeVersion: 'e2', base: '{"summary":"x"}' });
+    await store.save([{ ...l, base: '{"summary":"y"}' }]);
+    expect((await store.byUids('p1', ['u_base'])).get('u_base_0')?.base).toBe('{"summary":"y"}');
+    await db.prisma.eventLink.deleteMany({ where: { uid: 'u_base' } });
+  });
 });

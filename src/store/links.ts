@@ -15,6 +15,7 @@ const COLUMNS = [
   'note',
   'lastSyncedAt',
   'lastError',
+  'base',
 ] as const;
 const TYPES = [
   'text',
@@ -28,13 +29,17 @@ const TYPES = [
   'text',
   'timestamp(3)',
   'text',
+  'text',
 ];
 
 const UPSERT = `INSERT INTO "EventLink" (${COLUMNS.map((c) => `"${c}"`).join(', ')}, "updatedAt")
 SELECT *, now() FROM unnest(${TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
 ON CONFLICT ("pairId", "uid", "originalTime") DO UPDATE SET
 ${COLUMNS.slice(3)
-  .map((c) => `"${c}" = EXCLUDED."${c}"`)
+  // a link saved without a base keeps the one it had
+  .map((c) =>
+    c === 'base' ? `"base" = COALESCE(EXCLUDED."base", "EventLink"."base")` : `"${c}" = EXCLUDED."${c}"`,
+  )
   .join(',\n')}, "updatedAt" = now()`;
 
 export class PrismaLinkStore implements LinkStore {
@@ -45,21 +50,19 @@ export class PrismaLinkStore implements LinkStore {
     if (uids.length === 0) return out;
     const rows = await this.prisma.eventLink.findMany({ where: { pairId, uid: { in: uids } } });
     for (const r of rows) {
-      const link: Link = {
-        pairId: r.pairId,
-        uid: r.uid,
-        originalTime: Number(r.originalTime),
-        spokeId: r.spokeId,
-        spokeVersion: r.spokeVersion,
-        feishuFingerprint: r.feishuFingerprint,
-        spokeFingerprint: r.spokeFingerprint,
-        tombstone: r.tombstone,
-        note: r.note,
-        lastError: r.lastError,
-        lastSyncedAt: r.lastSyncedAt,
-      };
+      const link = toLink(r);
       out.set(formatKey(link), link);
     }
+    return out;
+  }
+
+  async bySpokeIds(pairId: string, ids: string[]): Promise<Map<string, Link>> {
+    const out = new Map<string, Link>();
+    if (ids.length === 0) return out;
+    const rows = await this.prisma.eventLink.findMany({ where: { pairId, spokeId: { in: ids } } });
+    // a live link wins over a tombstone left by an earlier copy with the same id
+    rows.sort((a, b) => Number(b.tombstone) - Number(a.tombstone));
+    for (const r of rows) out.set(r.spokeId!, toLink(r));
     return out;
   }
 
@@ -70,7 +73,7 @@ export class PrismaLinkStore implements LinkStore {
     const columns = COLUMNS.map((c) =>
       links.map((l) => {
         const v = l[c];
-        return c === 'originalTime' ? String(v) : v;
+        return c === 'originalTime' ? String(v) : (v ?? null);
       }),
     );
     await this.prisma.$transaction(async (tx) => {
@@ -106,4 +109,34 @@ export class PrismaLinkStore implements LinkStore {
     const row = await this.prisma.cursor.findUnique({ where: { pairId_side: { pairId, side } } });
     return row?.value ?? null;
   }
+}
+
+function toLink(r: {
+  pairId: string;
+  uid: string;
+  originalTime: bigint;
+  spokeId: string | null;
+  spokeVersion: string | null;
+  feishuFingerprint: string | null;
+  spokeFingerprint: string | null;
+  tombstone: boolean;
+  note: string | null;
+  lastError: string | null;
+  lastSyncedAt: Date | null;
+  base: string | null;
+}): Link {
+  return {
+    pairId: r.pairId,
+    uid: r.uid,
+    originalTime: Number(r.originalTime),
+    spokeId: r.spokeId,
+    spokeVersion: r.spokeVersion,
+    feishuFingerprint: r.feishuFingerprint,
+    spokeFingerprint: r.spokeFingerprint,
+    tombstone: r.tombstone,
+    note: r.note,
+    lastError: r.lastError,
+    lastSyncedAt: r.lastSyncedAt,
+    base: r.base,
+  };
 }

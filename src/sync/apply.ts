@@ -134,6 +134,12 @@ function linkAfter(
       lastError: null,
       lastSyncedAt: new Date(),
     };
+    // two-way pairs keep what both sides now agree on: the base of the next three-way merge
+    if (ctx.pair.direction === 'two-way') row.base = JSON.stringify(a.event);
+  } else if (r.error.kind === 'precondition' && ctx.pair.direction === 'two-way') {
+    // edited on the spoke since our last write: the reverse pull merges both sides (not a failure)
+    ctx.counts.skipped += 1;
+    row = { ...(previous ?? emptyLink(ctx.pair.id, a.key)) };
   } else {
     fail(ctx, a.key, r.error);
     row = { ...(previous ?? emptyLink(ctx.pair.id, a.key)), lastError: describeError(r.error) };

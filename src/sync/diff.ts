@@ -31,6 +31,9 @@ export type Action =
   | { kind: 'unchanged'; key: InstanceKey; reason: string }
   | { kind: 'skip'; key: InstanceKey; reason: string };
 
+/** The note on the link of an invitation whose copy the user deleted on a two-way spoke. */
+export const DECLINED_ON_SPOKE = 'declined on the spoke';
+
 const live = (l: Link | undefined): boolean => !!l && !l.tombstone && l.spokeId !== null;
 
 export function diff(
@@ -57,6 +60,9 @@ export function diff(
     ) {
       // a cancelled occurrence already written: the spoke may keep no id for it (Graph deletes it)
       actions.push({ kind: 'unchanged', key, reason: 'occurrence already cancelled' });
+    } else if (link?.tombstone && link.note === DECLINED_ON_SPOKE) {
+      // two-way: the user removed the copy of an invitation on the spoke (declined in Feishu)
+      actions.push({ kind: 'skip', key, reason: DECLINED_ON_SPOKE });
     } else if (!live(link)) {
       const reason = link?.tombstone ? 'back in Feishu' : link ? 'not yet on the spoke' : 'new in Feishu';
       actions.push({

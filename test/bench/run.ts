@@ -19,6 +19,7 @@ const BENCHES: Record<string, () => Promise<Figures>> = {
   google: async () => (await import('./google.ts')).run(),
   graph: async () => (await import('./graph.ts')).run(),
   reconcile: async () => (await import('./reconcile.ts')).run(),
+  twoway: async () => (await import('./twoway.ts')).run(),
   quota: async () => (await import('./quota.ts')).run(),
   feishu: () => childJsonLines(here('./feishu.ts')),
 };

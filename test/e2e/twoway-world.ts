@@ -1,0 +1,190 @@
+/**
+ * The world of the two-way tests: a small generated tenant on the three emulators with both spokes
+ * two-way, and helpers that read each side through its own API and count the writes the emulators saw.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { App } from '../../src/app/compose.ts';
+import { generateTenant, type Tenant } from '../../src/app/demo/tenant.ts';
+import type { Emulators } from '../../src/app/emulators.ts';
+import { resolvePairs } from '../../src/app/pairs.ts';
+import type { CanonicalEvent } from '../../src/core/index.ts';
+import type { RemoteEvent } from '../../src/ports/index.ts';
+import type { Pair } from '../../src/sync/pair.ts';
+import { openWorld } from '../support/world.ts';
+
+export const NOW = Math.floor(Date.now() / 1000);
+
+export interface TwoWayWorld {
+  dir: string;
+  tenant: Tenant;
+  em: Emulators;
+  app: App;
+  configFile: string;
+}
+
+export async function openTwoWay(
+  conflicts: 'feishu-wins' | 'spoke-wins' | 'newest-wins' | 'report' = 'feishu-wins',
+  options: { users?: number; events?: number; seed?: number } = {},
+): Promise<TwoWayWorld> {
+  const dir = mkdtempSync(join(tmpdir(), 'feisync-twoway-'));
+  const tenant = generateTenant({
+    users: options.users ?? 2,
+    events: options.events ?? 30,
+    now: NOW,
+    seed: options.seed,
+  });
+  const config = tenant.config as any;
+  config.sync.direction = { google: 'two-way', exchange: 'two-way' };
+  config.sync.conflicts = conflicts;
+  const { em, app, configFile } = await openWorld(tenant, dir);
+  return { dir, tenant, em, app, configFile };
+}
+
+export async function pairsOf(
+  w: TwoWayWorld,
+  user = w.tenant.users[0],
+): Promise<Record<'google' | 'graph', Pair>> {
+  const { pairs } = await resolvePairs(w.app);
+  const mine = pairs.filter((p) => p.feishu.owner === user.openId);
+  return {
+    google: mine.find((p) => p.spoke === 'google')!,
+    graph: mine.find((p) => p.spoke === 'graph')!,
+  };
+}
+
+/** Every event of a pair's spoke calendar, read through the spoke's SDK (full listing). */
+export async function spokeEvents(w: TwoWayWorld, pair: Pair): Promise<RemoteEvent[]> {
+  const out: RemoteEvent[] = [];
+  for await (const page of w.app.spokes[pair.spoke]!.listChanges(pair.target, null))
+    out.push(...page.upserts);
+  return out;
+}
+
+/** The copy a pair holds of a Feishu instance key, found by origin tag. */
+export async function copyOf(w: TwoWayWorld, pair: Pair, key: string): Promise<RemoteEvent | undefined> {
+  return (await spokeEvents(w, pair)).find((r) => r.tag?.pair === pair.id && r.tag.key === key);
+}
+
+/** Feishu's event, read as its owner through the Lark SDK. */
+export async function feishuEvent(w: TwoWayWorld, pair: Pair, eventId: string) {
+  const got = await w.app.feishu.getEvent(pair.feishu, eventId);
+  return got === 'deleted' ? undefined : (got as CanonicalEvent | undefined);
+}
+
+/** Request-log positions of the three emulators, to count what happened after. */
+export async function marks(w: TwoWayWorld): Promise<Record<'feishu' | 'google' | 'graph', number>> {
+  const last = async (url: string) => {
+    const log = (await (await fetch(`${url}/_emulator/requests?since=0`)).json()) as { seq: number }[];
+    return log.length ? log[log.length - 1].seq : 0;
+  };
+  return { feishu: await last(w.em.feishu), google: await last(w.em.google), graph: await last(w.em.graph) };
+}
+
+/** Writes (anything but GET and token/batch-read calls) each emulator logged since `since`. */
+export async function writesSince(w: TwoWayWorld, since: Record<'feishu' | 'google' | 'graph', number>) {
+  const out: Record<string, string[]> = {};
+  for (const side of ['feishu', 'google', 'graph'] as const) {
+    const url = w.em[side];
+    const log = (await (await fetch(`${url}/_emulator/requests?since=${since[side]}`)).json()) as {
+      method: string;
+      path: string;
+    }[];
+    // Graph reads series masters through $batch: its writes are checked on the stored versions instead
+    out[side] = log
+      .filter((r) => r.method !== 'GET' && !/token|\$batch|batch_get_id|freebusy|\/_emulator\//.test(r.path))
+      .map((r) => `${r.method} ${r.path}`);
+  }
+  return out;
+}
+
+/** Graph events' change keys (a write changes one). */
+export async function graphVersions(w: TwoWayWorld): Promise<string[]> {
+  const state = (await (await fetch(`${w.em.graph}/_emulator/state`)).json()) as any;
+  return state.events.map((e: any) => `${e.id}|${e.changeKey}`).sort();
+}
+
+/** An edit made in Feishu by the event's owner (their user token, through the Lark SDK). */
+export async function feishuEdit(w: TwoWayWorld, pair: Pair, key: string, change: Partial<CanonicalEvent>) {
+  const now = await feishuEvent(w, pair, key);
+  if (!now) throw new Error(`no Feishu event ${key}`);
+  const [r] = await w.app.feishu.write(pair.feishu, [
+    { op: 'update', ref: { id: key }, event: { ...now, ...change }, tag: { pair: 'test', key } },
+  ]);
+  if (!r.ok) throw r.error;
+}
+
+/** A single, non-private, timed future event copy of the pair (the n-th). */
+export async function someSingle(w: TwoWayWorld, pair: Pair, n = 0): Promise<RemoteEvent | undefined> {
+  const all = await spokeEvents(w, pair);
+  return all.filter(
+    (r) =>
+      r.tag?.pair === pair.id &&
+      !r.tag.key.startsWith('inv') && // not a seeded invitation (seedInvitation)
+      r.event.key.originalTime === 0 &&
+      r.event.recurrence.length === 0 &&
+      r.event.status !== 'cancelled' &&
+      r.event.visibility !== 'private' &&
+      'timestamp' in r.event.start &&
+      r.event.start.timestamp > NOW,
+  )[n];
+}
+
+/**
+ * An invitation: an event `organizer` organizes with `invitee` as attendee, seeded into both Feishu
+ * calendars (as Feishu shows it to each). Returns its event id.
+ */
+export async function seedInvitation(w: TwoWayWorld, summary: string, start: number): Promise<string> {
+  const [invitee, organizer] = w.tenant.users;
+  const event_id = `inv${start}-0000-4000-8000-000000000001_0`;
+  const person = (u: typeof invitee, isOrganizer: boolean, rsvp: string) => ({
+    type: 'user',
+    attendee_id: `user_${u.openId.slice(3, 19)}`,
+    rsvp_status: rsvp,
+    is_optional: false,
+    is_organizer: isOrganizer,
+    is_external: false,
+    display_name: u.name,
+    user_id: u.openId,
+  });
+  const event = {
+    event_id,
+    organizer_calendar_id: organizer.calendarId,
+    summary,
+    description: '',
+    visibility: 'default',
+    attendee_ability: 'none',
+    free_busy_status: 'busy',
+    reminders: [],
+    status: 'confirmed',
+    start_time: { timestamp: String(start), timezone: 'UTC' },
+    end_time: { timestamp: String(start + 3600), timezone: 'UTC' },
+    is_exception: false,
+    create_time: String(NOW - 86_400),
+    event_organizer: { user_id: organizer.openId, display_name: organizer.name },
+    attendees: [person(organizer, true, 'accept'), person(invitee, false, 'needs_action')],
+  };
+  const res = await fetch(`${w.em.feishu}/_emulator/seed`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      events: [organizer, invitee].map((u) => ({ ...event, calendar_id: u.calendarId })),
+    }),
+  });
+  if (!res.ok) throw new Error(`seed: ${res.status} ${await res.text()}`);
+  return event_id;
+}
+
+/** A sync that writes nothing anywhere (Feishu, Google, and Graph by change keys). */
+export async function expectQuiet(w: TwoWayWorld) {
+  const { expect } = await import('vitest');
+  const { runSync } = await import('../../src/app/sync-run.ts');
+  const before = await marks(w);
+  const versions = await graphVersions(w);
+  const r = await runSync(w.app);
+  expect(r.ok).toBe(true);
+  expect(await writesSince(w, before)).toEqual({ feishu: [], google: [], graph: [] });
+  expect(await graphVersions(w)).toEqual(versions);
+  return r;
+}
