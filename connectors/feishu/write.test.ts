@@ -145,6 +145,51 @@ describe('feishu write side for reverse apply', () => {
     expect((await state()).notifications.map((n: any) => n.op)).toEqual(['update', 'attendees_removed']);
   });
 
+  it('an update diffs attendees without the organizer on either side: no attendee calls when nothing changed', async () => {
+    // A spoke copy lists the organizer among the attendees (Feishu shows them so, with is_organizer).
+    const withOwner = (ev: CanonicalEvent): CanonicalEvent => ({
+      ...ev,
+      attendees: [{ kind: 'person', id: 'ou_alice', rsvp: 'accepted' }, ...ev.attendees],
+    });
+    const c = connector();
+    const [made] = await c.write(ALICE, [{ op: 'create', event: withOwner(meeting()), tag }]);
+    const id = (made as { ref: { id: string } }).ref.id;
+    const listed = (await state()).events.find((e: any) => e.event_id === id).attendees;
+    expect(listed.filter((a: any) => a.is_organizer).map((a: any) => a.user_id)).toEqual(['ou_alice']);
+    const attendeeWrites = async (since: number) =>
+      ((await (await fetch(`${em.url}/_emulator/requests?since=${since}`)).json()) as any[])
+        .filter((r) => r.method === 'POST' && /\/attendees(\/batch_delete)?$/.test(r.path))
+        .map((r) => r.path.replace(/.*\/attendees/, 'attendees'));
+    const mark = async () =>
+      ((await (await fetch(`${em.url}/_emulator/requests`)).json()) as any[]).at(-1)?.seq ?? 0;
+
+    let since = await mark();
+    const [same] = await c.write(ALICE, [
+      { op: 'update', ref: { id }, event: { ...withOwner(meeting()), summary: 'Renamed' }, tag },
+    ]);
+    expect(same.ok).toBe(true);
+    expect(await attendeeWrites(since)).toEqual([]);
+    // The same without the organizer listed: still no change (the organizer is not ours to remove).
+    since = await mark();
+    await c.write(ALICE, [{ op: 'update', ref: { id }, event: meeting(), tag }]);
+    expect(await attendeeWrites(since)).toEqual([]);
+
+    since = await mark();
+    const more = withOwner(meeting());
+    more.attendees.push({ kind: 'external', email: 'dave@partner.example', rsvp: 'needs-action' });
+    const [added] = await c.write(ALICE, [{ op: 'update', ref: { id }, event: more, tag }]);
+    expect(added.ok).toBe(true);
+    expect(await attendeeWrites(since)).toEqual(['attendees']);
+    const after = (await state()).events.find((e: any) => e.event_id === id).attendees;
+    expect(after.map((a: any) => a.user_id ?? a.third_party_email ?? a.room_id)).toEqual([
+      'ou_alice',
+      'ou_bob',
+      'carol@partner.example',
+      'omm_room1',
+      'dave@partner.example',
+    ]);
+  });
+
   it("replies the owner's RSVP on every copy of the invitation, with an rsvp change event", async () => {
     const invite = {
       event_id: 'inv-1_0',

@@ -32,8 +32,14 @@ export async function writeOps(
   const events = api.sdk.calendar.v4.calendarEvent;
   const results: WriteResult[] = [];
 
-  async function syncAttendees(event_id: string, want: FeishuAttendee[], replace: boolean) {
+  /**
+   * Diffs the attendees without the organizer on either side: Feishu lists the organizer (when added
+   * as an attendee) with `is_organizer`, a spoke copy may or may not list them, and the organizer is
+   * not ours to add again or remove.
+   */
+  async function syncAttendees(event_id: string, wanted: FeishuAttendee[], replace: boolean) {
     const have: { attendee_id?: string; key?: string }[] = [];
+    const organizers = new Set<string>();
     if (replace) {
       let page_token: string | undefined;
       do {
@@ -47,12 +53,15 @@ export async function writeOps(
           ),
         );
         for (const a of r.data?.items ?? []) {
-          if (!a.is_organizer)
-            have.push({ attendee_id: a.attendee_id, key: attendeeKey(a as FeishuAttendee) });
+          const key = attendeeKey(a as FeishuAttendee);
+          if (a.is_organizer) {
+            if (key) organizers.add(key);
+          } else have.push({ attendee_id: a.attendee_id, key });
         }
         page_token = r.data?.has_more ? r.data.page_token : undefined;
       } while (page_token);
     }
+    const want = wanted.filter((a) => !organizers.has(attendeeKey(a) ?? ''));
     const add = want.filter((a) => !have.some((h) => h.key === attendeeKey(a)));
     const drop = have.filter((h) => !want.some((a) => attendeeKey(a) === h.key)).map((h) => h.attendee_id!);
     if (add.length) {

@@ -159,7 +159,9 @@ export function addAttendees(ctx: Ctx, calendar_id: string, event_id: string, li
       attendee_id: `${a.type}_${randomUUID().slice(0, 8)}`,
       rsvp_status: a.type === 'resource' ? 'accept' : 'needs_action',
       is_optional: !!a.is_optional,
-      is_organizer: false,
+      // The attendee introduction: `is_organizer` says whether the attendee is the event's organizer, so
+      // the organizer added as an attendee is listed with it (as the demo tenant seeds them).
+      is_organizer: a.type === 'user' && !!a.user_id && a.user_id === ev.data.event_organizer?.user_id,
       is_external: false,
       display_name: room?.name ?? user?.name ?? a.third_party_email ?? a.chat_id ?? '',
       ...(a.user_id ? { user_id: a.user_id } : {}),
