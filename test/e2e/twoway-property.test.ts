@@ -7,7 +7,6 @@
  * FEISYNC_PROPERTY_SEED replays a failing seed; FEISYNC_PROPERTY_RUNS sets the number of runs.
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calendarFor } from '../../connectors/google/emulator/testkit.ts';
@@ -20,6 +19,7 @@ import { runSync } from '../../src/app/sync-run.ts';
 import type { Pair } from '../../src/sync/pair.ts';
 import { googleDrift, graphDrift } from '../support/drift.ts';
 import {
+  closeTwoWay,
   graphVersions,
   marks,
   NOW,
@@ -42,11 +42,7 @@ beforeAll(async () => {
   expect((await runSync(w.app)).ok).toBe(true);
   pairs = await pairsOf(w);
 }, 120_000);
-afterAll(async () => {
-  await w?.app.close();
-  await w?.em.close();
-  if (w) rmSync(w.dir, { recursive: true, force: true });
-});
+afterAll(() => closeTwoWay(w));
 
 type Side = 'feishu' | 'google' | 'graph';
 type Cmd =

@@ -3,13 +3,13 @@
  * copy deleted on Exchange) is repaired by the same rules as the reverse sync; --dry-run shows the
  * plan and writes nothing; afterwards a second reconciliation finds parity and writes nothing.
  */
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReconcile } from '../../src/app/reconcile-run.ts';
 import { runSync } from '../../src/app/sync-run.ts';
 import type { Pair } from '../../src/sync/pair.ts';
 import { googleDrift, graphDrift } from '../support/drift.ts';
 import {
+  closeTwoWay,
   copyOf,
   feishuEvent,
   graphVersions,
@@ -29,11 +29,7 @@ beforeAll(async () => {
   expect((await runSync(w.app)).ok).toBe(true);
   pairs = await pairsOf(w);
 }, 120_000);
-afterAll(async () => {
-  await w?.app.close();
-  await w?.em.close();
-  if (w) rmSync(w.dir, { recursive: true, force: true });
-});
+afterAll(() => closeTwoWay(w));
 
 describe('reconcile on two-way pairs', () => {
   it('repairs spoke drift by the two-way rules; --dry-run only shows it', async () => {

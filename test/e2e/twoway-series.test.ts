@@ -4,12 +4,12 @@
  * lands whole and tagged; each time, the next run is quiet and Exchange dropping a cancelled
  * occurrence is no second cancellation.
  */
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSync } from '../../src/app/sync-run.ts';
 import { formatKey, parseKey } from '../../src/core/index.ts';
 import type { Pair } from '../../src/sync/pair.ts';
 import {
+  closeTwoWay,
   copyOf,
   expectQuiet,
   feishuEvent,
@@ -30,11 +30,7 @@ beforeAll(async () => {
   expect((await runSync(w.app)).ok).toBe(true);
   pairs = await pairsOf(w);
 }, 120_000);
-afterAll(async () => {
-  await w?.app.close();
-  await w?.em.close();
-  if (w) rmSync(w.dir, { recursive: true, force: true });
-});
+afterAll(() => closeTwoWay(w));
 
 const user = () => w.tenant.users[0];
 const quiet = () => expectQuiet(w);

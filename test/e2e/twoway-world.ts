@@ -2,7 +2,7 @@
  * The world of the two-way tests: a small generated tenant on the three emulators with both spokes
  * two-way, and helpers that read each side through its own API and count the writes the emulators saw.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from '../../src/app/compose.ts';
@@ -22,6 +22,14 @@ export interface TwoWayWorld {
   em: Emulators;
   app: App;
   configFile: string;
+}
+
+/** Closes the world's app and emulators and removes its folder (a world never opened is fine). */
+export async function closeTwoWay(w: TwoWayWorld | undefined): Promise<void> {
+  if (!w) return;
+  await w.app.close();
+  await w.em.close();
+  rmSync(w.dir, { recursive: true, force: true });
 }
 
 export async function openTwoWay(

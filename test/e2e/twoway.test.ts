@@ -2,12 +2,12 @@
  * Two-way pairs through `feisync sync` (the polling path): spoke changes made through Google's and
  * Graph's own APIs reach Feishu and the other spoke; echoes are dropped; a quiet run writes nothing.
  */
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSync } from '../../src/app/sync-run.ts';
 import type { Pair } from '../../src/sync/pair.ts';
 import { googleDrift, graphDrift } from '../support/drift.ts';
 import {
+  closeTwoWay,
   copyOf,
   feishuEvent,
   graphVersions,
@@ -39,11 +39,7 @@ beforeAll(async () => {
   expect(first.ok).toBe(true);
   pairs = await pairsOf(w);
 }, 120_000);
-afterAll(async () => {
-  await w?.app.close();
-  await w?.em.close();
-  if (w) rmSync(w.dir, { recursive: true, force: true });
-});
+afterAll(() => closeTwoWay(w));
 
 const user = () => w.tenant.users[0];
 const gDrift = () => googleDrift(w.em.google, user().googleEmail);
