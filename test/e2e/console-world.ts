@@ -11,7 +11,11 @@ import { generateTenant } from '../../src/app/demo/tenant.ts';
 import { control, type Emulators, startEmulators } from '../../src/app/emulators.ts';
 import { type Service, startService } from '../../src/app/serve.ts';
 import { readStatus } from '../../src/app/status.ts';
+import { runSync } from '../../src/app/sync-run.ts';
 import { type Config, parseConfig } from '../../src/config/index.ts';
+import type { Pair } from '../../src/sync/pair.ts';
+import { googleDrift } from '../support/drift.ts';
+import { feishuEdit, pairsOf, spokeEvents, type TwoWayWorld } from './twoway-world.ts';
 
 export const METRICS_TOKEN = 'metrics-token-for-tests';
 
@@ -57,6 +61,9 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
   const [a, b] = tenant.users;
   config.server.admins = [a.feishuEmail];
   config.server.metrics_token = METRICS_TOKEN;
+  // Google pairs run both ways and hold same-field conflicts for review, so the console has one to settle
+  config.sync.direction.google = 'two-way';
+  config.sync.conflicts = 'report';
   const { default: pino } = await import('pino');
   const service = await startService(config, configFile, {
     unthrottled: true,
@@ -72,6 +79,12 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
     if (r.status !== 200) throw new Error(`consent of ${u.feishuEmail}: ${r.status}`);
   }
   await until('two users paired', async () => (service.worker.resolution()?.pairs.length ?? 0) === 4);
+  // their initial pulls are done (each pair has its Feishu cursor): only the pull below meets the fault
+  await until(
+    'the initial pulls done',
+    async () => (await service.app.db.prisma.cursor.count({ where: { side: 'feishu' } })) === 4,
+    60_000,
+  );
 
   // a pull that keeps failing on Exchange ends in the dead-letter queue
   await control(em.graph, 'faults', [
@@ -113,4 +126,35 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Holds a two-way conflict for review: the title of one of the admin's meetings typed differently in
+ * Feishu (through the Lark SDK) and on Google (through googleapis), then a sync of the admin's pairs.
+ */
+export async function makeConflict(w: ConsoleWorld): Promise<{ key: string; google: Pair }> {
+  const app = w.service.app;
+  const tw: TwoWayWorld = { dir: '', tenant: w.tenant, em: w.em, app, configFile: app.configFile };
+  const user = w.tenant.users.find((u) => u.openId === w.admin.openId)!;
+  const { google } = await pairsOf(tw, user);
+  const now = Date.now() / 1000;
+  const copy = (await spokeEvents(tw, google)).find(
+    (r) =>
+      r.tag?.pair === google.id &&
+      r.event.key.originalTime === 0 &&
+      r.event.recurrence.length === 0 &&
+      r.event.visibility !== 'private' &&
+      'timestamp' in r.event.start &&
+      r.event.start.timestamp > now,
+  );
+  if (!copy) throw new Error('no future single meeting of the admin on Google');
+  const key = copy.tag!.key;
+  await feishuEdit(tw, google, key, { summary: 'Title typed in Feishu' });
+  await googleDrift(w.em.google, user.googleEmail).edit(copy.ref.id, 'Title typed in Google');
+  await runSync(app, { user: user.feishuEmail });
+  await until(
+    'the conflict held',
+    async () => (await app.db.prisma.conflict.count({ where: { resolvedAt: null } })) > 0,
+  );
+  return { key, google };
 }

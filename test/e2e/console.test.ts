@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStatus } from '../../src/app/status.ts';
+import { parseKey } from '../../src/core/index.ts';
 import { parseSecretKey } from '../../src/store/credentials.ts';
 import { createSealer, newSession, SESSION_COOKIE } from '../../src/web/session.ts';
 import { Browser } from './browserless.ts';
-import { type ConsoleWorld, METRICS_TOKEN, startConsoleWorld, until } from './console-world.ts';
+import { type ConsoleWorld, METRICS_TOKEN, makeConflict, startConsoleWorld, until } from './console-world.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts', 'console');
@@ -210,9 +211,24 @@ describe.skipIf(!existsSync(CHROMIUM))('console in a browser', () => {
     await expect(page.locator('h1').textContent()).resolves.toBe('Rooms');
     await shot('rooms');
     await page.getByRole('link', { name: 'Conflicts' }).click();
-    // serve passes the two-way conflicts store: none are held in this world
     expect(await page.locator('main').textContent()).toMatch(/No conflicts held for review/);
+    // the same title edited in Feishu and on Google: the two-way sync holds it for review
+    const { key, google } = await makeConflict(w);
+    await page.goto(`${w.service.url}/conflicts`);
+    const held = (await page.locator('main').textContent()) ?? '';
+    expect(held).toContain('Title typed in Feishu');
+    expect(held).toContain('Title typed in Google');
     await shot('conflicts');
+    await page.getByRole('button', { name: 'Keep google' }).click();
+    await page.waitForURL(/\/conflicts\?done=/);
+    expect(await page.locator('.notice').textContent()).toMatch(/kept google/);
+    expect(await page.locator('main').textContent()).toMatch(/No conflicts held for review/);
+    // settled everywhere: Feishu took Google's title, and Google's copy kept it
+    const feishu = await w.service.app.feishu.listChanges(google.feishu, null)[Symbol.asyncIterator]().next();
+    expect(feishu.value?.upserts.find((u: any) => u.event.key.uid === parseKey(key).uid)?.event.summary).toBe(
+      'Title typed in Google',
+    );
+    await shot('conflicts-resolved');
 
     await page.getByRole('link', { name: 'Dead letters' }).click();
     expect(await page.locator('main').textContent()).toContain(w.deadLetter);
