@@ -16,7 +16,7 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import PQueue from 'p-queue';
 import { BridgeError } from '../../src/core/index.ts';
-import { LocalBudget, type RateBudget } from '../../src/ports/index.ts';
+import { type ConcurrencySlots, LocalBudget, type RateBudget } from '../../src/ports/index.ts';
 import { fromResponse, toBridgeError } from './errors.ts';
 
 export interface GraphClientOptions {
@@ -33,6 +33,8 @@ export interface GraphClientOptions {
   mailboxRequests?: number;
   /** Where the per-mailbox request budgets are kept: this process by default, the database when shared. */
   budget?: RateBudget;
+  /** The mailboxes' concurrency slots shared with other processes (each process queues its own anyway). */
+  slots?: ConcurrencySlots;
   /** RetryHandler retries of 429/503/504 (default 3) and its base delay in seconds (default 1). */
   maxRetries?: number;
   retryDelaySeconds?: number;
@@ -179,10 +181,17 @@ export class GraphClient {
       this.peak.set(key, Math.max(this.peak.get(key) ?? 0, q.pending));
       // Token errors thrown inside the SDK lose their kind, so get the token before entering it.
       await this.tokens.get();
+      let release: (() => Promise<void>) | undefined;
       try {
+        release = await this.options.slots?.acquire(
+          `graph:${this.options.tenantId}:${key}`,
+          this.options.mailboxConcurrency ?? 4,
+        );
         return await fn(this.api);
       } catch (e) {
         throw toBridgeError(e, what);
+      } finally {
+        await release?.().catch(() => {});
       }
     }) as Promise<T>;
   }

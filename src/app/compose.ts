@@ -8,11 +8,12 @@ import { createUserTokenProvider, type UserTokenProvider } from '../../connector
 import { createGoogleConnector } from '../../connectors/google/index.ts';
 import { createGraphConnector } from '../../connectors/graph/connector.ts';
 import type { Config } from '../config/index.ts';
-import type { CalendarConnector, RateBudget } from '../ports/index.ts';
+import type { CalendarConnector, ConcurrencySlots, RateBudget } from '../ports/index.ts';
 import { SharedBudget } from '../store/budget.ts';
 import { PrismaUserTokenStore, parseSecretKey } from '../store/credentials.ts';
 import { type Database, openDatabase } from '../store/db.ts';
 import { PrismaLinkStore } from '../store/links.ts';
+import { SharedSlots } from '../store/slots.ts';
 import type { Spoke, SyncPolicy } from '../sync/pair.ts';
 import { UsageError } from './exit.ts';
 
@@ -63,7 +64,12 @@ export async function compose(
   });
   let spokes: App['spokes'];
   try {
-    spokes = composeSpokes(config, configFile, options, budget);
+    spokes = composeSpokes(
+      config,
+      configFile,
+      options,
+      budget && { budget, slots: new SharedSlots(db.locks) },
+    );
   } catch (e) {
     await db.close();
     throw e;
@@ -88,8 +94,8 @@ export function composeSpokes(
   config: Config,
   configFile: string,
   options: ComposeOptions = {},
-  /** The budgets shared by the workers on one database; each connector keeps its own otherwise. */
-  budget?: RateBudget,
+  /** The budgets and slots shared by the workers on one database; each connector keeps its own otherwise. */
+  shared?: { budget: RateBudget; slots: ConcurrencySlots },
 ): Partial<Record<Spoke, CalendarConnector>> {
   const base = dirname(resolve(configFile));
   const spokes: Partial<Record<Spoke, CalendarConnector>> = {};
@@ -110,7 +116,7 @@ export function composeSpokes(
       ...(config.google.admin ? { adminEmail: config.google.admin } : {}),
       sendUpdates: config.sync.invitations === 'send' ? 'all' : 'none',
       ...(options.unthrottled ? { rate: { perUser: 0 } } : {}),
-      ...(budget ? { budget } : {}),
+      ...(shared ? { budget: shared.budget } : {}),
     });
   }
   if (config.exchange) {
@@ -122,7 +128,7 @@ export function composeSpokes(
       authorityUrl: config.exchange.authority_url,
       window: { pastDays: config.sync.window.past_days, futureDays: config.sync.window.future_days },
       ...(options.unthrottled ? { mailboxRequests: 0 } : {}),
-      ...(budget ? { budget } : {}),
+      ...(shared ?? {}),
     });
   }
   return spokes;

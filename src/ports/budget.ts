@@ -90,3 +90,12 @@ export class LocalBudget implements RateBudget {
     this.lines.delete(key);
   }
 }
+
+/**
+ * A limit on requests in flight at once (e.g. Graph's 4 per mailbox): in one process a queue does
+ * it; several processes on one database share the slots through it (src/store/slots.ts).
+ */
+export interface ConcurrencySlots {
+  /** Resolves, with its release, once one of the `limit` slots of `key` is free. */
+  acquire(key: string, limit: number): Promise<() => Promise<void>>;
+}

@@ -10,9 +10,10 @@ import { createGoogleConnector } from '../../connectors/google/index.ts';
 import { GraphClient } from '../../connectors/graph/client.ts';
 import { startGraphEmulator } from '../../connectors/graph/emulator/index.ts';
 import { SEED } from '../../connectors/graph/emulator/testkit.ts';
-import { LocalBudget, type RateBudget } from '../../src/ports/index.ts';
+import { type ConcurrencySlots, LocalBudget, type RateBudget } from '../../src/ports/index.ts';
 import { SharedBudget } from '../../src/store/budget.ts';
 import { type Database, openDatabase } from '../../src/store/db.ts';
+import { SharedSlots } from '../../src/store/slots.ts';
 
 const url = process.env.TEST_DATABASE_URL;
 const schema = `workers_spoke_budget_${process.pid}`;
@@ -172,6 +173,68 @@ describe.skipIf(!url)('spoke budgets shared by two workers on Postgres', () => {
       const em2 = await run([new LocalBudget(), new LocalBudget()]);
       expect(em2.done + em2.failed).toBe(16);
       expect((await control({})).throttled - before).toBeGreaterThan(0);
+    } finally {
+      await em.close();
+    }
+  });
+
+  it("keeps Graph's 4 requests in flight per mailbox for both workers together, and frees a dead worker's slots", async () => {
+    const em = await startGraphEmulator({ seed: SEED });
+    const limits = async (body: object) =>
+      (
+        await fetch(`${em.url}/_emulator/limits`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json() as Promise<any>;
+    const mailbox = 'ann@contoso.com';
+    const worker = (slots?: ConcurrencySlots) =>
+      new GraphClient({
+        tenantId: 'tenant-1',
+        clientId: 'app-1',
+        clientSecret: 'secret-1',
+        baseUrl: em.url,
+        authorityUrl: em.url,
+        maxRetries: 0, // a 429 fails the request instead of being retried
+        ...(slots ? { slots } : {}),
+      });
+    const load = (x: GraphClient, y: GraphClient) =>
+      Promise.allSettled(
+        [x, y].flatMap((c) =>
+          Array.from({ length: 8 }, () =>
+            c.run(mailbox, 'calendar', (api) => api.api(`/users/${mailbox}/calendar`).get()),
+          ),
+        ),
+      );
+    try {
+      // every request holds its mailbox slot 150 ms at the emulator, so that they meet there
+      await limits({ enabled: true, concurrency: 4, latencyMs: 150 });
+      const shared = await load(worker(new SharedSlots(a.locks)), worker(new SharedSlots(b.locks)));
+      expect(shared.filter((r) => r.status === 'rejected')).toEqual([]);
+      const seen = await limits({});
+      expect(seen.throttled).toBe(0);
+      expect(seen.peakConcurrency['u-ann']).toBe(4);
+
+      // a slot held by a worker whose connection is gone (a killed process) is free again
+      const dead = await openDatabase({
+        url: `${url}${url!.includes('?') ? '&' : '?'}schema=${schema}`,
+        migrate: false,
+      });
+      const held = await Promise.all(
+        [0, 1, 2, 3].map(() => new SharedSlots(dead.locks).acquire('graph:x:y', 4)),
+      );
+      expect(held).toHaveLength(4);
+      const waiting = new SharedSlots(a.locks, 5_000).acquire('graph:x:y', 4);
+      await dead.close(); // its lock connection ends, as a SIGKILL would end it
+      const release = await waiting;
+      await release();
+
+      // control: each worker keeping only its own 4, the emulator refuses what goes beyond
+      await limits({ enabled: true, concurrency: 4, latencyMs: 150 });
+      const apart = await load(worker(), worker());
+      expect(apart.filter((r) => r.status === 'rejected').length).toBeGreaterThan(0);
+      expect((await limits({})).throttled).toBeGreaterThan(0);
     } finally {
       await em.close();
     }
