@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<Figures>> = {
   graph: async () => (await import('./graph.ts')).run(),
   reconcile: async () => (await import('./reconcile.ts')).run(),
   quota: async () => (await import('./quota.ts')).run(),
+  workers: async () => (await import('./workers.ts')).run(),
   feishu: () => childJsonLines(here('./feishu.ts')),
 };
 
