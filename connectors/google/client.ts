@@ -10,6 +10,7 @@ import type {
   CalendarRef,
   ChangeFeed,
   ChangePage,
+  RateBudget,
   RoomAccess,
   RoomInfo,
   WriteOp,
@@ -51,6 +52,8 @@ export interface GoogleConnectorOptions {
   concurrency?: number;
   /** Client-side pacing per user. Default 600 per 60 s (Calendar's per-user quota). */
   rate?: RateOptions;
+  /** Where the per-user and per-project budgets are kept: this process by default, the database when shared. */
+  budget?: RateBudget;
   retry?: RetryOptions;
   /** Requested lifetime of watch channels (seconds). Default: Google's own (7 days per the docs). */
   channelTtlSeconds?: number;
@@ -67,7 +70,11 @@ export function createGoogleConnector(options: GoogleConnectorOptions): Calendar
     });
   }
   const rootUrl = (options.rootUrl ?? 'https://www.googleapis.com/').replace(/\/*$/, '/');
-  const pacer = new Pacer(options.rate);
+  const pacer = new Pacer(
+    options.rate,
+    options.budget,
+    String(options.credentials.project_id ?? options.credentials.client_email),
+  );
   const retry = options.retry ?? {};
   const clients = new Map<string, JwtClient>();
   const jwt = (subject: string, scope = CALENDAR_SCOPE): JwtClient => {

@@ -1,10 +1,10 @@
 /**
- * Per-user request pacing (p-queue, sliding window) and retries with exponential backoff and jitter,
+ * Per-user and per-project request pacing (a RateBudget) and retries with exponential backoff and jitter,
  * for single SDK calls and for batch parts. Retryable: 403 rateLimitExceeded/userRateLimitExceeded,
  * 429, 5xx and network errors; Retry-After is honoured when present.
  */
-import PQueue from 'p-queue';
 import type { BridgeError } from '../../src/core/index.ts';
+import { LocalBudget, type RateBudget } from '../../src/ports/index.ts';
 import { fromThrown } from './errors.ts';
 
 export interface RetryOptions {
@@ -36,46 +36,34 @@ export function backoffMs(attempt: number, o: RetryOptions, err?: BridgeError): 
   return Math.round(cap / 2 + (Math.random() * cap) / 2);
 }
 
+/**
+ * Per-user and per-project pacing through a rate budget: in this process by default, shared through
+ * the database when several workers run (`budget`). The window carries a margin (5%, at most 1 s)
+ * that absorbs transit time between our count and the server's.
+ */
 export class Pacer {
-  private queues = new Map<string, PQueue>();
-  /** Takes of one user run one after another, so the permits of one batch are contiguous. */
-  private chains = new Map<string, Promise<void>>();
-  constructor(private readonly rate: RateOptions = {}) {}
+  private readonly budget: RateBudget;
+  constructor(
+    private readonly rate: RateOptions = {},
+    budget?: RateBudget,
+    /** The project the quotas belong to (the service account's), part of the budgets' names. */
+    private readonly project = 'default',
+  ) {
+    this.budget = budget ?? new LocalBudget();
+  }
 
-  /** Waits until `n` requests of `user` fit in the rolling window, and counts them. */
+  /** Waits until `n` requests of `user` fit in the user's and the project's windows, and counts them. */
   async take(user: string, n = 1): Promise<void> {
     const cap = this.rate.perUser ?? 600;
     if (cap <= 0 || n <= 0) return;
-    let q = this.queues.get(user);
-    if (!q) {
-      // A margin on the window (5%, at most 1 s) absorbs transit time between our count and the server's.
-      const windowMs = this.rate.windowMs ?? 60_000;
-      q = new PQueue({ intervalCap: cap, interval: windowMs + Math.min(1000, windowMs / 20), strict: true });
-      this.queues.set(user, q);
-    }
-    const queue = q;
-    const project = this.projectQueue();
-    const prev = this.chains.get(user) ?? Promise.resolve();
-    const mine = prev
-      .then(() => Promise.all(Array.from({ length: n }, () => queue.add(async () => {}))))
-      .then(() => Promise.all(Array.from({ length: n }, () => project.add(async () => {}))))
-      .then(() => {});
-    this.chains.set(user, mine);
-    await mine;
-    if (this.chains.get(user) === mine) this.chains.delete(user);
-  }
-
-  private project?: PQueue;
-  private projectQueue(): PQueue {
-    if (!this.project) {
-      const windowMs = this.rate.windowMs ?? 60_000;
-      this.project = new PQueue({
-        intervalCap: this.rate.perProject ?? 10_000,
-        interval: windowMs + Math.min(1000, windowMs / 20),
-        strict: true,
-      });
-    }
-    return this.project;
+    const windowMs = this.rate.windowMs ?? 60_000;
+    const ms = windowMs + Math.min(1000, windowMs / 20);
+    await this.budget.take(`google:${this.project}:user:${user.toLowerCase()}`, [{ count: cap, ms }], n);
+    await this.budget.take(
+      `google:${this.project}:project`,
+      [{ count: this.rate.perProject ?? 10_000, ms }],
+      n,
+    );
   }
 
   get limit() {

@@ -75,7 +75,7 @@ export async function runBatched(
         };
         try {
           if (stats) stats.batches += 1;
-          out = await client.run(mailbox, '$batch', (api) => api.api('/$batch').post(body));
+          out = await client.run(mailbox, '$batch', (api) => api.api('/$batch').post(body), idx.length);
         } catch (e) {
           const err = e as BridgeError;
           const failed: BatchResult = {

@@ -16,6 +16,7 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import PQueue from 'p-queue';
 import { BridgeError } from '../../src/core/index.ts';
+import { type ConcurrencySlots, LocalBudget, type RateBudget } from '../../src/ports/index.ts';
 import { fromResponse, toBridgeError } from './errors.ts';
 
 export interface GraphClientOptions {
@@ -26,8 +27,14 @@ export interface GraphClientOptions {
   baseUrl: string;
   /** Token authority root, e.g. `https://login.microsoftonline.com` or the emulator's URL. */
   authorityUrl: string;
-  /** Concurrent requests per mailbox (Outlook allows 4). */
+  /** Concurrent requests per mailbox (Outlook allows 4), in this process. */
   mailboxConcurrency?: number;
+  /** Requests per mailbox per 10 minutes (Outlook allows 10,000; a $batch counts each part). 0: no pacing. */
+  mailboxRequests?: number;
+  /** Where the per-mailbox request budgets are kept: this process by default, the database when shared. */
+  budget?: RateBudget;
+  /** The mailboxes' concurrency slots shared with other processes (each process queues its own anyway). */
+  slots?: ConcurrencySlots;
   /** RetryHandler retries of 429/503/504 (default 3) and its base delay in seconds (default 1). */
   maxRetries?: number;
   retryDelaySeconds?: number;
@@ -128,11 +135,13 @@ export class GraphClient {
   readonly api: Client;
   readonly tokens: TokenSource;
   private queues = new Map<string, PQueue>();
+  private readonly budget: RateBudget;
   /** Highest number of requests seen running at once per mailbox (for tests and benchmarks). */
   readonly peak = new Map<string, number>();
 
   constructor(readonly options: GraphClientOptions) {
     this.tokens = new TokenSource(options);
+    this.budget = options.budget ?? new LocalBudget();
     const retry = new RetryHandler(
       new RetryHandlerOptions(options.retryDelaySeconds ?? 1, options.maxRetries ?? 3),
     );
@@ -153,18 +162,36 @@ export class GraphClient {
     return q;
   }
 
-  /** Runs one request for a mailbox inside its concurrency limit; errors come out as BridgeError. */
-  async run<T>(mailbox: string, what: string, fn: (api: Client) => Promise<T>): Promise<T> {
+  /**
+   * Runs one request for a mailbox inside its concurrency limit and its 10-minute budget (`cost`:
+   * the requests it counts as, a $batch's parts); errors come out as BridgeError.
+   */
+  async run<T>(mailbox: string, what: string, fn: (api: Client) => Promise<T>, cost = 1): Promise<T> {
     const q = this.queue(mailbox);
+    const perTen = this.options.mailboxRequests ?? 10_000;
     return q.add(async () => {
       const key = mailbox.toLowerCase();
+      // the window with a margin of a second for transit between our count and the server's
+      if (perTen > 0)
+        await this.budget.take(
+          `graph:${this.options.tenantId}:${key}`,
+          [{ count: perTen, ms: 601_000 }],
+          cost,
+        );
       this.peak.set(key, Math.max(this.peak.get(key) ?? 0, q.pending));
       // Token errors thrown inside the SDK lose their kind, so get the token before entering it.
       await this.tokens.get();
+      let release: (() => Promise<void>) | undefined;
       try {
+        release = await this.options.slots?.acquire(
+          `graph:${this.options.tenantId}:${key}`,
+          this.options.mailboxConcurrency ?? 4,
+        );
         return await fn(this.api);
       } catch (e) {
         throw toBridgeError(e, what);
+      } finally {
+        await release?.().catch(() => {});
       }
     }) as Promise<T>;
   }

@@ -8,11 +8,12 @@ import { createUserTokenProvider, type UserTokenProvider } from '../../connector
 import { createGoogleConnector } from '../../connectors/google/index.ts';
 import { createGraphConnector } from '../../connectors/graph/connector.ts';
 import type { Config } from '../config/index.ts';
-import type { CalendarConnector } from '../ports/index.ts';
+import type { CalendarConnector, ConcurrencySlots, RateBudget } from '../ports/index.ts';
 import { SharedBudget } from '../store/budget.ts';
 import { PrismaUserTokenStore, parseSecretKey } from '../store/credentials.ts';
 import { type Database, openDatabase } from '../store/db.ts';
 import { PrismaLinkStore } from '../store/links.ts';
+import { SharedSlots } from '../store/slots.ts';
 import type { Spoke, SyncPolicy } from '../sync/pair.ts';
 import { UsageError } from './exit.ts';
 
@@ -43,6 +44,8 @@ export async function compose(
     url: config.database.url || undefined,
     dataDir: resolve(base, config.database.data_dir),
   });
+  // on Postgres several processes may sync at once: they share every provider's budgets there
+  const budget = db.kind === 'postgres' && !options.unthrottled ? new SharedBudget(db.executeSql) : undefined;
   const userTokens = createUserTokenProvider({
     appId: config.feishu.app_id,
     appSecret: config.feishu.app_secret,
@@ -57,12 +60,16 @@ export async function compose(
     // Feishu lists events without attendees: fetching them costs a request per event, so only when synced
     attendees: config.sync.fields.includes('attendees'),
     ...(options.unthrottled ? { rate: { perSecond: 100_000, perMinute: 1_000_000 } } : {}),
-    // on Postgres several processes may sync at once: they share the app's per-API budgets there
-    ...(db.kind === 'postgres' && !options.unthrottled ? { budget: new SharedBudget(db.executeSql) } : {}),
+    ...(budget ? { budget } : {}),
   });
   let spokes: App['spokes'];
   try {
-    spokes = composeSpokes(config, configFile, options);
+    spokes = composeSpokes(
+      config,
+      configFile,
+      options,
+      budget && { budget, slots: new SharedSlots(db.locks) },
+    );
   } catch (e) {
     await db.close();
     throw e;
@@ -87,6 +94,8 @@ export function composeSpokes(
   config: Config,
   configFile: string,
   options: ComposeOptions = {},
+  /** The budgets and slots shared by the workers on one database; each connector keeps its own otherwise. */
+  shared?: { budget: RateBudget; slots: ConcurrencySlots },
 ): Partial<Record<Spoke, CalendarConnector>> {
   const base = dirname(resolve(configFile));
   const spokes: Partial<Record<Spoke, CalendarConnector>> = {};
@@ -107,6 +116,7 @@ export function composeSpokes(
       ...(config.google.admin ? { adminEmail: config.google.admin } : {}),
       sendUpdates: config.sync.invitations === 'send' ? 'all' : 'none',
       ...(options.unthrottled ? { rate: { perUser: 0 } } : {}),
+      ...(shared ? { budget: shared.budget } : {}),
     });
   }
   if (config.exchange) {
@@ -117,6 +127,8 @@ export function composeSpokes(
       baseUrl: config.exchange.base_url,
       authorityUrl: config.exchange.authority_url,
       window: { pastDays: config.sync.window.past_days, futureDays: config.sync.window.future_days },
+      ...(options.unthrottled ? { mailboxRequests: 0 } : {}),
+      ...(shared ?? {}),
     });
   }
   return spokes;

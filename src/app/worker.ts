@@ -110,7 +110,7 @@ export function createWorker(ctx: WorkerContext): Worker {
       // changes that arrive from here on are listed by the next pull
       const receivedAt = Math.min(job.data.receivedAt ?? Infinity, waiting.get(calendarId) ?? Infinity);
       waiting.delete(calendarId);
-      const runId = await startRun(app.db.prisma, 'pull');
+      const runId = await startRun(app.db.prisma, 'pull', { calendar: calendarId });
       let finished = false;
       try {
         const policy = policyOf(app.config);
@@ -148,6 +148,7 @@ export function createWorker(ctx: WorkerContext): Worker {
           await finishRun(app.db.prisma, runId, {
             status: 'failed',
             counts: zeroCounts(),
+            report: { calendar: calendarId },
             error: (e as Error).message,
           }).catch(() => {});
         }

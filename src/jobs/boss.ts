@@ -51,9 +51,24 @@ export async function startBoss(db: Database, options: BossOptions = {}): Promis
   return boss;
 }
 
+/**
+ * Creates or updates a queue. Workers starting together on one Postgres create the same queues at
+ * once, and pg-boss's creation can deadlock against another's (Postgres then aborts one of them):
+ * that one looks again, a moment later, and finds the queue or creates it.
+ */
 async function ensureQueue(boss: Boss, queue: PgBoss.Queue) {
-  if (await boss.getQueue(queue.name)) await boss.updateQueue(queue.name, queue);
-  else await boss.createQueue(queue.name, queue);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (await boss.getQueue(queue.name)) await boss.updateQueue(queue.name, queue);
+      else await boss.createQueue(queue.name, queue);
+      return;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      // 40P01 deadlock; 23505 unique violation (the other created it first); 42P07 table exists
+      if (attempt >= 5 || !['40P01', '23505', '42P07'].includes(code ?? '')) throw e;
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200 * attempt));
+    }
+  }
 }
 
 /** Queue a pull of one Feishu calendar; a pull already waiting for it absorbs this one. */

@@ -11,8 +11,17 @@ export interface RateWindow {
 }
 
 export interface RateBudget {
-  /** Resolves when one request of `key` may be sent under every window of `windows`. */
-  take(key: string, windows: readonly RateWindow[]): Promise<void>;
+  /**
+   * Resolves when `n` requests of `key` (default 1: a batch's parts count one each) may be sent
+   * under every window of `windows`; they are counted together. `n` above a window's count is
+   * counted as that count (a batch can never wait for room that never comes).
+   */
+  take(key: string, windows: readonly RateWindow[], n?: number): Promise<void>;
+}
+
+interface Line {
+  waiting: { n: number; resolve: () => void }[];
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -23,20 +32,22 @@ export interface RateBudget {
  */
 export class LocalBudget implements RateBudget {
   private logs = new Map<string, number[]>();
-  private lines = new Map<string, { waiting: (() => void)[]; timer?: ReturnType<typeof setTimeout> }>();
+  private lines = new Map<string, Line>();
 
-  /** How long (ms) until one more request of `key` fits every window at `now`; 0 when it does. */
-  wait(key: string, windows: readonly RateWindow[], now = Date.now()): number {
+  /** How long (ms) until `n` more requests of `key` fit every window at `now`; 0 when they do. */
+  wait(key: string, windows: readonly RateWindow[], now = Date.now(), n = 1): number {
     let at = now;
     for (const w of windows) {
       const log = this.logs.get(`${key}\u0000${w.ms}`);
-      if (log && log.length >= w.count) at = Math.max(at, log[log.length - w.count] + w.ms);
+      // room for n when at most count - n of the log are inside the window
+      const keep = w.count - Math.min(n, w.count);
+      if (log && log.length > keep) at = Math.max(at, log[log.length - keep - 1] + w.ms);
     }
     return at - now;
   }
 
-  /** Counts one request of `key` sent at `now`. */
-  record(key: string, windows: readonly RateWindow[], now = Date.now()) {
+  /** Counts `n` requests of `key` sent at `now`. */
+  record(key: string, windows: readonly RateWindow[], now = Date.now(), n = 1) {
     for (const w of windows) {
       const id = `${key}\u0000${w.ms}`;
       let log = this.logs.get(id);
@@ -44,31 +55,28 @@ export class LocalBudget implements RateBudget {
         log = [];
         this.logs.set(id, log);
       }
-      log.push(now);
+      for (let i = 0; i < Math.min(n, w.count); i++) log.push(now);
       if (log.length > w.count * 2) log.splice(0, log.length - w.count);
     }
   }
 
-  take(key: string, windows: readonly RateWindow[]): Promise<void> {
+  take(key: string, windows: readonly RateWindow[], n = 1): Promise<void> {
     let line = this.lines.get(key);
     if (!line) {
       line = { waiting: [] };
       this.lines.set(key, line);
     }
-    const mine = new Promise<void>((resolve) => line.waiting.push(resolve));
+    const mine = new Promise<void>((resolve) => line.waiting.push({ n, resolve }));
     this.pump(key, windows, line);
     return mine;
   }
 
-  private pump(
-    key: string,
-    windows: readonly RateWindow[],
-    line: { waiting: (() => void)[]; timer?: ReturnType<typeof setTimeout> },
-  ) {
+  private pump(key: string, windows: readonly RateWindow[], line: Line) {
     if (line.timer) return;
     while (line.waiting.length > 0) {
       const now = Date.now();
-      const wait = this.wait(key, windows, now);
+      const head = line.waiting[0];
+      const wait = this.wait(key, windows, now, head.n);
       if (wait > 0) {
         line.timer = setTimeout(() => {
           line.timer = undefined;
@@ -76,9 +84,18 @@ export class LocalBudget implements RateBudget {
         }, wait);
         return;
       }
-      this.record(key, windows, now);
-      line.waiting.shift()!();
+      this.record(key, windows, now, head.n);
+      line.waiting.shift()!.resolve();
     }
     this.lines.delete(key);
   }
+}
+
+/**
+ * A limit on requests in flight at once (e.g. Graph's 4 per mailbox): in one process a queue does
+ * it; several processes on one database share the slots through it (src/store/slots.ts).
+ */
+export interface ConcurrencySlots {
+  /** Resolves, with its release, once one of the `limit` slots of `key` is free. */
+  acquire(key: string, limit: number): Promise<() => Promise<void>>;
 }

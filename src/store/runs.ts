@@ -29,10 +29,16 @@ export interface RunRecord {
 const KINDS: readonly string[] = ['sync', 'pull', 'reconcile'];
 const OUTCOMES: readonly string[] = ['ok', 'partial', 'failed'];
 
-/** Opens a run (status `running`) and answers its id. */
-export async function startRun(prisma: PrismaClient, kind: RunKind): Promise<number> {
+/**
+ * Opens a run (status `running`) and answers its id; `report` says from the start what it is about
+ * (a pull's calendar), so a run whose process died still tells which calendar it held.
+ */
+export async function startRun(prisma: PrismaClient, kind: RunKind, report?: unknown): Promise<number> {
   if (!KINDS.includes(kind)) throw new Error(`unknown run kind: ${kind}`);
-  const row = await prisma.syncRun.create({ data: { kind }, select: { id: true } });
+  const row = await prisma.syncRun.create({
+    data: { kind, ...(report !== undefined ? { report: JSON.parse(JSON.stringify(report)) } : {}) },
+    select: { id: true },
+  });
   return row.id;
 }
 

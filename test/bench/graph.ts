@@ -55,6 +55,8 @@ export async function run(): Promise<Record<string, number | string>> {
       baseUrl: em.url,
       authorityUrl: em.url,
       verifyCreates,
+      // the emulator's limits are off here: no client pacing of the 10-minute budget either
+      mailboxRequests: 0,
     });
   const measure = async (n: number, verify: boolean, prefix: string, chunk = 500) => {
     const before = (await control('requests?since=0', undefined, 'GET')).length;

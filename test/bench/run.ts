@@ -21,6 +21,7 @@ const BENCHES: Record<string, () => Promise<Figures>> = {
   reconcile: async () => (await import('./reconcile.ts')).run(),
   twoway: async () => (await import('./twoway.ts')).run(),
   quota: async () => (await import('./quota.ts')).run(),
+  workers: async () => (await import('./workers.ts')).run(),
   feishu: () => childJsonLines(here('./feishu.ts')),
 };
 
