@@ -1,14 +1,13 @@
 /**
  * A rate budget shared by every process on one database (several `feisync serve` workers on one
- * Postgres): fixed windows aligned to multiples of their length, one row per key, window length and
- * window start, counting the requests reserved in it. A request takes a slot in the first window
- * with room (one upsert that only counts when under the limit), the longest window first, then waits
- * for that window; so workers together never exceed the quota, and a worker that dies holds nothing.
- *
- * A limit of fixed windows: a provider that counts a sliding window (Google's emulator, Graph's, and
- * likely the services) can see one window's requests sent late in it and the next window's sent
- * early in that one as up to twice the limit in its window. Saturated windows fill at their start,
- * so this happens where demand begins mid-window; the connectors' retries absorb the refusals.
+ * Postgres). Providers count sliding windows; fixed windows of the full length would let one window's
+ * requests sent late and the next one's sent early reach twice the limit inside one sliding window.
+ * So each window of `count` per `ms` is kept as K sub-windows of `ms / K`, each allowed
+ * `count / (K + 1)`: any sliding window of `ms` overlaps at most K + 1 of them, so the provider never
+ * sees more than `count`, at the cost of 1 / (K + 1) of the rate. One row per key, sub-window length
+ * and start counts what is reserved in it; a request takes room in the first sub-window that has it
+ * (one upsert that only counts when under the cap; a batch larger than the cap spans several), the
+ * longest window first, then waits for it. A worker that dies holds nothing.
  */
 import type { RateBudget, RateWindow } from '../ports/index.ts';
 
@@ -19,8 +18,16 @@ ON CONFLICT ("key", "windowMs", "start") DO UPDATE SET "taken" = "RateWindow"."t
 WHERE "RateWindow"."taken" + $5 <= $4
 RETURNING "taken"`;
 
-/** Windows searched ahead before giving up (a full minute window every time means a bad limit). */
+/** Sub-windows searched ahead before giving up (a full window every time means a bad limit). */
 const MAX_AHEAD = 10_000;
+/** Sub-windows per window: at most this many (fewer for small counts, so each allows at least one). */
+const MAX_SLICES = 20;
+
+/** The sub-windows of a window: their length (ms) and how many requests each allows. */
+export function slicesOf(w: RateWindow): { ms: number; cap: number } {
+  const k = Math.max(1, Math.min(MAX_SLICES, w.count - 1));
+  return { ms: Math.ceil(w.ms / k), cap: Math.max(1, Math.floor(w.count / (k + 1))) };
+}
 
 export class SharedBudget implements RateBudget {
   private takes = 0;
@@ -31,13 +38,16 @@ export class SharedBudget implements RateBudget {
   async reserve(key: string, windows: readonly RateWindow[], now = Date.now(), n = 1): Promise<number> {
     let at = now;
     for (const w of [...windows].sort((a, b) => b.ms - a.ms)) {
-      let start = at - (at % w.ms);
-      for (let i = 0; ; i++) {
+      const slice = slicesOf(w);
+      let start = at - (at % slice.ms);
+      let left = Math.min(n, w.count);
+      for (let i = 0; left > 0; i++) {
         if (i >= MAX_AHEAD)
-          throw new Error(`rate budget ${key}: no room in ${MAX_AHEAD} windows of ${w.ms} ms`);
-        const { rows } = await this.sql(TAKE, [key, w.ms, start, w.count, Math.min(n, w.count)]);
-        if (rows.length > 0) break;
-        start += w.ms;
+          throw new Error(`rate budget ${key}: no room in ${MAX_AHEAD} windows of ${slice.ms} ms`);
+        const part = Math.min(left, slice.cap);
+        const { rows } = await this.sql(TAKE, [key, slice.ms, start, slice.cap, part]);
+        if (rows.length > 0) left -= part;
+        if (left > 0) start += slice.ms;
       }
       at = Math.max(at, start);
     }

@@ -11,7 +11,7 @@ import { GraphClient } from '../../connectors/graph/client.ts';
 import { startGraphEmulator } from '../../connectors/graph/emulator/index.ts';
 import { SEED } from '../../connectors/graph/emulator/testkit.ts';
 import { type ConcurrencySlots, LocalBudget, type RateBudget } from '../../src/ports/index.ts';
-import { SharedBudget } from '../../src/store/budget.ts';
+import { SharedBudget, slicesOf } from '../../src/store/budget.ts';
 import { type Database, openDatabase } from '../../src/store/db.ts';
 import { SharedSlots } from '../../src/store/slots.ts';
 
@@ -44,7 +44,7 @@ describe.skipIf(!url)('spoke budgets shared by two workers on Postgres', () => {
   it("keeps Google's per-user and per-project quotas for both workers together", async () => {
     const em = await emulator();
     try {
-      // the emulator's windows are sliding ones of 1 s; the workers count fixed windows of 1.5 s (+5%)
+      // the emulator's windows are sliding ones of 1 s; the workers' budget windows are 1.5 s (+5%)
       await em.control('limits', { enabled: true, perUser: 8, perProject: 12, windowSeconds: 1 });
       const worker = (budget: RateBudget) =>
         createGoogleConnector({
@@ -65,11 +65,7 @@ describe.skipIf(!url)('spoke budgets shared by two workers on Postgres', () => {
           }),
         );
 
-      // Start just after the start of a budget window (fixed, 1,575 ms): the budget counts fixed
-      // windows, so a burst late in one window and one early in the next could meet inside one of
-      // the emulator's sliding windows (a limit of fixed windows, see src/store/budget.ts).
-      const w = 1575;
-      await new Promise((r) => setTimeout(r, w - (Date.now() % w) + 20));
+      // whenever the burst starts: the budget's sub-windows keep any sliding window under the limit
       const shared = await load([new SharedBudget(a.executeSql), new SharedBudget(b.executeSql)]);
       expect(shared.filter((r) => r.status === 'rejected')).toEqual([]);
       expect((await em.state()).quotaRejections).toBe(0);
@@ -80,7 +76,7 @@ describe.skipIf(!url)('spoke budgets shared by two workers on Postgres', () => {
       expect(sum(':user:ann@example.com')).toBe(12);
       expect(sum(':user:bob@example.com')).toBe(12);
       for (const r of rows) expect(r.taken).toBeLessThanOrEqual(r.key.endsWith(':project') ? 12 : 8);
-      // 24 requests at 12 a window: at least two windows of the project
+      // 24 requests at 12 a window: spread over several sub-windows of the project
       expect(rows.filter((r) => r.key.endsWith(':project')).length).toBeGreaterThanOrEqual(2);
 
       // control: each worker on its own budget sends 24 inside one window, and the emulator refuses some
@@ -156,16 +152,16 @@ describe.skipIf(!url)('spoke budgets shared by two workers on Postgres', () => {
       };
 
       const shared = await run([new SharedBudget(a.executeSql), new SharedBudget(b.executeSql)]);
-      // 16 requests, 10 a window: exactly 10 sent, the rest wait for the next window, none refused
-      expect(shared).toEqual({ done: 10, failed: 0 });
+      // 16 requests, 10 a window: some sent, the rest wait for room, none refused
+      expect(shared.failed).toBe(0);
+      expect(shared.done).toBeGreaterThan(0);
+      expect(shared.done).toBeLessThanOrEqual(10);
       expect((await control({})).throttled).toBe(0);
       const rows = await windows('graph:');
-      // the first window full; the rest reserved in the next (those still queued behind a worker's
-      // 4 concurrent slots have not reserved yet)
-      expect(rows[0].taken).toBe(10);
-      expect(rows.length).toBe(2);
-      expect(rows[1].taken).toBeLessThanOrEqual(6);
-      expect(rows.every((r) => r.windowMs === 601_000)).toBe(true);
+      // kept as sub-windows that no sliding window of 10 minutes can hold more than 10 of
+      const slice = slicesOf({ count: 10, ms: 601_000 });
+      expect(rows.length).toBeGreaterThan(1);
+      expect(rows.every((r) => r.windowMs === slice.ms && r.taken <= slice.cap)).toBe(true);
 
       // control: each worker on its own budget sends all 16 and the emulator refuses the 6 beyond 10
       await control({ enabled: true, perTenMinutes: 10 }); // the same limits, throttled count kept
