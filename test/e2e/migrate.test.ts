@@ -3,6 +3,7 @@
  * is cut over to Google (its Google pairs become two-way, spoke-wins), wave 2 stays on Feishu. Every
  * check reads the calendars back through the Lark, Google and Graph SDKs (the connectors).
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,8 +54,9 @@ beforeAll(async () => {
   expect(first.ok).toBe(true);
   p = await Promise.all([0, 1, 2, 3].map((i) => pairsOf(w, u(i))));
 }, 180_000);
+let closed = false;
 afterAll(async () => {
-  await w?.app.close();
+  if (!closed) await w?.app.close();
   await w?.em.close();
   if (w) rmSync(w.dir, { recursive: true, force: true });
 });
@@ -182,5 +184,35 @@ describe('migration in waves', () => {
     const status = await readMigration(w.app.db.prisma, w.app.config);
     expect(status.find((s) => s.wave === 'wave-1')!.counts.rolled_back).toBe(2);
     expect(status.find((s) => s.wave === 'wave-2')!.users).toEqual([]);
+  }, 180_000);
+
+  it('the CLI: migrate status, plan, and an unknown wave (exit 2) through bin/feisync', async () => {
+    // the embedded database is one process's: the app lets go of it first
+    await w.app.close();
+    closed = true;
+    const bin = join(import.meta.dirname, '../../bin/feisync.mjs');
+    const run = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [bin, ...args, '--config', w.configFile],
+          { cwd: w.dir },
+          (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+    const status = await run(['migrate', 'status', '--json']);
+    expect(status.code).toBe(0);
+    const waves = JSON.parse(status.stdout);
+    expect(waves.map((x: any) => [x.wave, x.counts.rolled_back])).toEqual([
+      ['wave-1', 2],
+      ['wave-2', 0],
+    ]);
+    const plan = await run(['migrate', 'plan', 'wave-2']);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('wave wave-2 -> google: 2 user(s)');
+    expect(plan.stdout).toContain(u(0).feishuEmail);
+    const unknown = await run(['migrate', 'cutover', 'wave-9']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no wave "wave-9"');
   }, 180_000);
 });
