@@ -32,6 +32,7 @@ const lazy = {
   status: () => import('./status.ts'),
   sync: () => import('./sync-run.ts'),
   waves: () => import('./migrate.ts'),
+  wavesStatus: () => import('./migrate-status.ts'),
   wavesRun: () => import('./migrate-run.ts'),
 };
 
@@ -344,7 +345,7 @@ for (const action of ['cutover', 'rollback'] as const) {
       if (opts.json) print(JSON.stringify(r));
       else if (r.busy) print(`wave ${wave}: another process is running it; try again later`);
       else if (r.refused) print(`${waves.formatPlan(r.refused)}\ncutover refused (use --force to override)`);
-      else print(waves.formatMigration(await waves.readMigration(app.db.prisma, app.config)));
+      else print(waves.formatMigration(await waves.readMigration(app.db.prisma, app.config.migration.waves)));
     } finally {
       await app.close();
     }
@@ -366,11 +367,11 @@ migrate
       target.dataDir = resolvePath(dirname(resolvePath(found.path)), found.config.database.data_dir);
     const [{ openDatabase }, { formatMigration, readMigration }] = await Promise.all([
       lazy.db(),
-      lazy.waves(),
+      lazy.wavesStatus(),
     ]);
     const database = await openDatabase({ ...target, migrate: true });
     try {
-      const list = await readMigration(database.prisma, found?.config);
+      const list = await readMigration(database.prisma, found?.config.migration.waves);
       print(opts.json ? JSON.stringify(list) : formatMigration(list));
     } finally {
       await database.close();
@@ -485,6 +486,7 @@ program
       const found = configIfAny(opts);
       const status = await readStatus(database.prisma, {
         rooms: found?.config.rooms,
+        waves: found?.config.migration.waves,
         bossSchema: database.bossSchema,
       });
       if (found && !opts.offline) {

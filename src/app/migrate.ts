@@ -6,7 +6,6 @@
 import type { Config } from '../config/index.ts';
 import type { CanonicalEvent } from '../core/index.ts';
 import { formatKey } from '../core/index.ts';
-import type { PrismaClient } from '../store/db.ts';
 import type { Pair } from '../sync/pair.ts';
 import type { App } from './compose.ts';
 import { listConflicts } from './conflicts.ts';
@@ -16,13 +15,11 @@ import { runReconcile } from './reconcile-run.ts';
 import { formatTable } from './table.ts';
 
 export type Wave = Config['migration']['waves'][number];
-export type MigrationState = 'pending' | 'cutover' | 'done' | 'failed' | 'rolled_back';
-export interface Step {
-  step: string;
-  at: string;
-  ok: boolean;
-  detail?: string;
-}
+
+import type { MigrationState } from './migrate-status.ts';
+
+export type { MigrationState, Step } from './migrate-status.ts';
+export { formatMigration, readMigration } from './migrate-status.ts';
 
 export function waveOf(config: Config, name: string): Wave {
   const wave = config.migration.waves.find((w) => w.name === name);
@@ -188,59 +185,5 @@ export function formatPlan(p: WavePlan): string {
     for (const b of u.blockers) lines.push(`! ${u.user}: ${b}`);
   }
   lines.push(p.blocked ? 'blocked: cutover refuses unless --force' : 'ready: no blockers');
-  return lines.join('\n');
-}
-
-export interface WaveStatus {
-  wave: string;
-  target: string;
-  cutover?: string;
-  counts: Record<MigrationState, number>;
-  users: { user: string; state: MigrationState; steps: Step[]; error?: string; updatedAt: string }[];
-}
-
-/** Where every configured wave stands (database only). */
-export async function readMigration(prisma: PrismaClient, config?: Config): Promise<WaveStatus[]> {
-  const rows = await prisma.migrationUser.findMany({ orderBy: [{ wave: 'asc' }, { userKey: 'asc' }] });
-  const names = [
-    ...new Set([...(config?.migration.waves.map((w) => w.name) ?? []), ...rows.map((r) => r.wave)]),
-  ];
-  return names.map((name) => {
-    const mine = rows.filter((r) => r.wave === name);
-    const wave = config?.migration.waves.find((w) => w.name === name);
-    const counts = { pending: 0, cutover: 0, done: 0, failed: 0, rolled_back: 0 };
-    for (const r of mine) counts[r.state as MigrationState] += 1;
-    return {
-      wave: name,
-      target: wave?.target ?? mine[0]?.target ?? '?',
-      ...(wave?.cutover ? { cutover: wave.cutover } : {}),
-      counts,
-      users: mine.map((r) => ({
-        user: r.userKey,
-        state: r.state as MigrationState,
-        steps: r.steps as unknown as Step[],
-        ...(r.error ? { error: r.error } : {}),
-        updatedAt: r.updatedAt.toISOString(),
-      })),
-    };
-  });
-}
-
-export function formatMigration(list: WaveStatus[]): string {
-  if (!list.length) return 'no migration waves';
-  const lines: string[] = [];
-  for (const w of list) {
-    const c = w.counts;
-    lines.push(
-      `wave ${w.wave} -> ${w.target}: ${c.done} done, ${c.cutover} in cutover, ${c.pending} pending, ${c.failed} failed, ${c.rolled_back} rolled back`,
-    );
-    for (const u of w.users) {
-      const last = u.steps[u.steps.length - 1];
-      lines.push(
-        `  ${u.user}: ${u.state}${last ? ` (last step ${last.step}${last.detail ? `: ${last.detail}` : ''})` : ''}`,
-      );
-      if (u.error) lines.push(`  ! ${u.user}: ${u.error}`);
-    }
-  }
   return lines.join('\n');
 }

@@ -115,7 +115,7 @@ describe('migration in waves', () => {
       expect(await dupes(p[i].google)).toBe(0);
       expect(await dupes(p[i].graph)).toBe(0);
     }
-    const status = await readMigration(w.app.db.prisma, w.app.config);
+    const status = await readMigration(w.app.db.prisma, w.app.config.migration.waves);
     expect(status.find((s) => s.wave === 'wave-1')!.counts).toMatchObject({ done: 2, pending: 0 });
     expect(formatMigration(status)).toContain('wave wave-1 -> google: 2 done');
   }, 180_000);
@@ -181,7 +181,7 @@ describe('migration in waves', () => {
     await feishuEdit(w, p[2].google, key, { summary: 'Feishu again' });
     expect((await runSync(w.app)).ok).toBe(true);
     expect((await copyOf(w, p[2].google, key))?.event.summary).toBe('Feishu again');
-    const status = await readMigration(w.app.db.prisma, w.app.config);
+    const status = await readMigration(w.app.db.prisma, w.app.config.migration.waves);
     expect(status.find((s) => s.wave === 'wave-1')!.counts.rolled_back).toBe(2);
     expect(status.find((s) => s.wave === 'wave-2')!.users).toEqual([]);
   }, 180_000);
@@ -211,6 +211,15 @@ describe('migration in waves', () => {
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain('wave wave-2 -> google: 2 user(s)');
     expect(plan.stdout).toContain(u(0).feishuEmail);
+    const all = await run(['status', '--offline', '--json']);
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout).migration.map((x: any) => [x.wave, x.counts.rolled_back])).toEqual([
+      ['wave-1', 2],
+      ['wave-2', 0],
+    ]);
+    expect((await run(['status', '--offline'])).stdout).toMatch(
+      /Migration waves.*\n.*\n.*wave-1\s+google\s+0\s+0\s+0\s+0\s+2/,
+    );
     const unknown = await run(['migrate', 'cutover', 'wave-9']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('no wave "wave-9"');
