@@ -12,6 +12,7 @@ import { generateTenant } from '../../src/app/demo/tenant.ts';
 import { formatMigration, planWave, readMigration } from '../../src/app/migrate.ts';
 import { cutoverWave, rollbackWave } from '../../src/app/migrate-run.ts';
 import { resolvePairs } from '../../src/app/pairs.ts';
+import { formatReconcileReport, runReconcile } from '../../src/app/reconcile-run.ts';
 import { runSync } from '../../src/app/sync-run.ts';
 import type { Pair } from '../../src/sync/pair.ts';
 import { googleDrift } from '../support/drift.ts';
@@ -118,6 +119,10 @@ describe('migration in waves', () => {
     const status = await readMigration(w.app.db.prisma, w.app.config.migration.waves);
     expect(status.find((s) => s.wave === 'wave-1')!.counts).toMatchObject({ done: 2, pending: 0 });
     expect(formatMigration(status)).toContain('wave wave-1 -> google: 2 done');
+    // the reconcile report has the wave section, and every pair is in parity after the cutover
+    const rec = await runReconcile(w.app, { dryRun: true });
+    expect(rec.inParity).toBe(true);
+    expect(formatReconcileReport(rec)).toContain('wave wave-1 -> google: 2 done, 0 in cutover, 0 pending');
   }, 180_000);
 
   it('an edit made in Google by a wave-1 user reaches Feishu and Exchange', async () => {
