@@ -51,6 +51,7 @@ beforeAll(async () => {
   w = { dir, tenant, em, app, configFile };
   // organized by users[1] (wave 1), users[0] (wave 2) invited
   meeting = await seedInvitation(w, 'Across the waves', NOW + 9 * 86_400);
+  await seedRoomMeeting(NOW + 10 * 86_400);
   const first = await runSync(w.app);
   expect(first.ok).toBe(true);
   p = await Promise.all([0, 1, 2, 3].map((i) => pairsOf(w, u(i))));
@@ -61,6 +62,57 @@ afterAll(async () => {
   await w?.em.close();
   if (w) rmSync(w.dir, { recursive: true, force: true });
 });
+
+/** A meeting users[1] (wave 1) organizes in a mapped room, seeded into their Feishu calendar. */
+async function seedRoomMeeting(start: number) {
+  const organizer = u(1);
+  const room = w.tenant.rooms[0];
+  const event = {
+    event_id: `room${start}-0000-4000-8000-000000000002_0`,
+    calendar_id: organizer.calendarId,
+    organizer_calendar_id: organizer.calendarId,
+    summary: 'Room meeting',
+    description: '',
+    visibility: 'default',
+    attendee_ability: 'none',
+    free_busy_status: 'busy',
+    reminders: [],
+    status: 'confirmed',
+    start_time: { timestamp: String(start), timezone: 'UTC' },
+    end_time: { timestamp: String(start + 3600), timezone: 'UTC' },
+    is_exception: false,
+    create_time: String(NOW - 86_400),
+    event_organizer: { user_id: organizer.openId, display_name: organizer.name },
+    attendees: [
+      {
+        type: 'user',
+        attendee_id: `user_${organizer.openId.slice(3, 19)}`,
+        rsvp_status: 'accept',
+        is_optional: false,
+        is_organizer: true,
+        is_external: false,
+        display_name: organizer.name,
+        user_id: organizer.openId,
+      },
+      {
+        type: 'resource',
+        attendee_id: 'resource_00000000000000aa',
+        rsvp_status: 'accept',
+        is_optional: false,
+        is_organizer: false,
+        is_external: false,
+        display_name: room.name,
+        room_id: room.feishuRoomId,
+      },
+    ],
+  };
+  const res = await fetch(`${w.em.feishu}/_emulator/seed`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ events: [event] }),
+  });
+  if (!res.ok) throw new Error(`seed: ${res.status} ${await res.text()}`);
+}
 
 /** Copies in a pair's spoke calendar per Feishu key: every key must have exactly one. */
 async function copiesPerKey(pair: Pair) {
@@ -133,6 +185,39 @@ describe('migration in waves', () => {
     expect(r.ok).toBe(true);
     expect((await feishuEvent(w, p[1].google, key))?.summary).toBe('Edited in Google after cutover');
     expect((await copyOf(w, p[1].graph, key))?.event.summary).toBe('Edited in Google after cutover');
+  }, 120_000);
+
+  it('a meeting with a room, edited in Google after cutover: the room stays booked once on each side', async () => {
+    const rooms = new Map(w.app.config.rooms.map((r) => [r.google?.toLowerCase(), r.feishu]));
+    const withRoom = (await spokeEvents(w, p[1].google)).find(
+      (r) =>
+        r.tag?.pair === p[1].google.id &&
+        r.event.key.originalTime === 0 &&
+        r.event.recurrence.length === 0 &&
+        r.event.summary === 'Room meeting' &&
+        r.event.attendees.some((a) => rooms.has(a.email?.toLowerCase())),
+    )!;
+    expect(withRoom).toBeDefined();
+    const key = withRoom.tag!.key;
+    const room = withRoom.event.attendees.find((a) => rooms.has(a.email?.toLowerCase()))!;
+    const roomId = rooms.get(room.email!.toLowerCase())!;
+    await googleDrift(w.em.google, u(1).googleEmail).edit(withRoom.ref.id, 'Room meeting, edited in Google');
+    expect((await runSync(w.app)).ok).toBe(true);
+    const feishu = (await feishuEvent(w, p[1].google, key))!;
+    expect(feishu.summary).toBe('Room meeting, edited in Google');
+    expect(feishu.attendees.filter((a) => a.kind === 'room' && a.id === roomId)).toHaveLength(1);
+    const google = (await copyOf(w, p[1].google, key))!;
+    expect(
+      google.event.attendees.filter((a) => a.email?.toLowerCase() === room.email!.toLowerCase()),
+    ).toHaveLength(1);
+    const exchangeRoom = w.app.config.rooms.find((r) => r.feishu === roomId)!.exchange!.toLowerCase();
+    const graph = (await copyOf(w, p[1].graph, key))!;
+    expect(graph.event.summary).toBe('Room meeting, edited in Google');
+    expect(graph.event.attendees.filter((a) => a.email?.toLowerCase() === exchangeRoom)).toHaveLength(1);
+    const [uid] = key.split('_');
+    const bookings = await w.app.db.prisma.roomBooking.findMany({ where: { roomId, uid } });
+    expect(bookings.filter((b) => b.status === 'conflict')).toEqual([]);
+    expect(bookings.filter((b) => b.spoke === 'google')).toHaveLength(1);
   }, 120_000);
 
   it('a meeting between the waves edited on both sides: the target wins, one copy each', async () => {
