@@ -52,7 +52,9 @@ export async function cutoverWave(app: App, name: string, options: RunOptions = 
   const wave = waveOf(app.config, name);
   return locked(app, name, 'cutover', async () => {
     const plan = await planWave(app, name);
-    if (plan.blocked && !options.force)
+    // a user already switched resumes whatever the dry run finds (their target's edits wait for the first pull)
+    const blocked = plan.users.some((u) => u.blockers.length && u.state !== 'cutover' && u.state !== 'done');
+    if (blocked && !options.force)
       return { wave: name, action: 'cutover', ok: false, refused: plan, users: [] };
     const sync: StepFn = async (user) => {
       const r = await runSync(app, { user });

@@ -139,6 +139,19 @@ describe('migration in waves', () => {
     expect(await w.app.db.prisma.migrationUser.count()).toBe(0);
   }, 120_000);
 
+  it('cutover refuses while a dry-run reconcile finds drift, and proceeds once repaired', async () => {
+    const victim = (await someSingle(w, p[2].google, 2))!;
+    await googleDrift(w.em.google, u(2).googleEmail).remove(victim.ref.id);
+    const refused = await cutoverWave(w.app, 'wave-1');
+    expect(refused.ok).toBe(false);
+    const blockers = refused.refused!.users.find((x) => x.user === u(2).feishuEmail)!.blockers;
+    expect(blockers.join('; ')).toMatch(/^drift: a dry-run reconcile would make 1 write/);
+    expect(await w.app.db.prisma.migrationUser.count()).toBe(0);
+    expect((await runReconcile(w.app)).inParity).toBe(true);
+    expect(await copyOf(w, p[2].google, victim.tag!.key)).toBeDefined();
+    expect((await planWave(w.app, 'wave-1')).blocked).toBe(false);
+  }, 120_000);
+
   it('a cutover stopped after the switch resumes without duplicates', async () => {
     const googleBefore = (await spokeEvents(w, p[1].google)).length;
     const stopped = await cutoverWave(w.app, 'wave-1', { stopAfter: 'switch' });
