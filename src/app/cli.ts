@@ -31,6 +31,9 @@ const lazy = {
   serve: () => import('./serve.ts'),
   status: () => import('./status.ts'),
   sync: () => import('./sync-run.ts'),
+  waves: () => import('./migrate.ts'),
+  wavesStatus: () => import('./migrate-status.ts'),
+  wavesRun: () => import('./migrate-run.ts'),
 };
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -291,6 +294,90 @@ conflicts
     }
   });
 
+const migrate = program
+  .command('migrate')
+  .description('migration waves (config migration.waves): plan, cut over, roll back, progress');
+/** The app for a wave command: the wave is checked against the config before anything is opened. */
+async function waveApp(wave: string, cmd: Command) {
+  const opts = cmd.optsWithGlobals() as { config?: string; json?: boolean; force?: boolean };
+  const path = resolveConfigPath(opts.config);
+  const cfg = loadConfig(path);
+  const [{ compose }, waves, run] = await Promise.all([lazy.compose(), lazy.waves(), lazy.wavesRun()]);
+  waves.waveOf(cfg, wave);
+  return { opts, app: await compose(cfg, path), waves, run };
+}
+migrate
+  .command('plan <wave>')
+  .description(
+    'what cutover will do for each user of the wave: events and series to re-home, meetings they organize, rooms, blockers (no consent, drift, held conflicts); writes nothing to a calendar',
+  )
+  .addOption(configOption())
+  .addOption(jsonOption())
+  .action(async (wave: string, _own: unknown, cmd: Command) => {
+    const { opts, app, waves } = await waveApp(wave, cmd);
+    try {
+      const plan = await waves.planWave(app, wave);
+      print(opts.json ? JSON.stringify(plan) : waves.formatPlan(plan));
+    } finally {
+      await app.close();
+    }
+  });
+for (const action of ['cutover', 'rollback'] as const) {
+  const command = migrate
+    .command(`${action} <wave>`)
+    .description(
+      action === 'cutover'
+        ? 'per user of the wave, the target spoke becomes the source of truth and Feishu keeps a mirror; refuses on blockers unless --force; a stopped run resumes where it stopped'
+        : 'Feishu becomes the source again for the users of the wave; the last edits made in the target are brought in first',
+    )
+    .addOption(configOption())
+    .addOption(jsonOption());
+  if (action === 'cutover') command.option('--force', 'cut over despite blockers (drift, held conflicts)');
+  command.action(async (wave: string, _own: unknown, cmd: Command) => {
+    const { opts, app, waves, run } = await waveApp(wave, cmd);
+    let ok = false;
+    try {
+      const r =
+        action === 'cutover'
+          ? await run.cutoverWave(app, wave, { force: opts.force })
+          : await run.rollbackWave(app, wave);
+      ok = r.ok;
+      if (opts.json) print(JSON.stringify(r));
+      else if (r.busy) print(`wave ${wave}: another process is running it; try again later`);
+      else if (r.refused) print(`${waves.formatPlan(r.refused)}\ncutover refused (use --force to override)`);
+      else print(waves.formatMigration(await waves.readMigration(app.db.prisma, app.config.migration.waves)));
+    } finally {
+      await app.close();
+    }
+    if (!ok) process.exitCode = EXIT.failed;
+  });
+}
+migrate
+  .command('status')
+  .description(
+    'where every wave stands: users done, in cutover, pending, failed, rolled back; the steps recorded',
+  )
+  .addOption(configOption())
+  .addOption(jsonOption())
+  .action(async (_own: unknown, cmd: Command) => {
+    const opts = cmd.optsWithGlobals() as { config?: string; json?: boolean };
+    const found = configIfAny(opts);
+    const target = databaseTarget(opts);
+    if (found && !found.config.database.url)
+      target.dataDir = resolvePath(dirname(resolvePath(found.path)), found.config.database.data_dir);
+    const [{ openDatabase }, { formatMigration, readMigration }] = await Promise.all([
+      lazy.db(),
+      lazy.wavesStatus(),
+    ]);
+    const database = await openDatabase({ ...target, migrate: true });
+    try {
+      const list = await readMigration(database.prisma, found?.config.migration.waves);
+      print(opts.json ? JSON.stringify(list) : formatMigration(list));
+    } finally {
+      await database.close();
+    }
+  });
+
 program
   .command('demo')
   .description(
@@ -399,6 +486,7 @@ program
       const found = configIfAny(opts);
       const status = await readStatus(database.prisma, {
         rooms: found?.config.rooms,
+        waves: found?.config.migration.waves,
         bossSchema: database.bossSchema,
       });
       if (found && !opts.offline) {

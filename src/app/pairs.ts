@@ -48,6 +48,7 @@ export async function resolvePairs(app: App, only?: string): Promise<Resolution>
   const emails = users.map((u) => u.feishu).filter((f) => f.includes('@') && !known.has(f));
   const openIds = emails.length ? await app.feishu.lookupUsersByEmail(emails) : new Map<string, string>();
   for (const [email, id] of known) openIds.set(email, id);
+  const moved = await migratedUsers(app);
   const pairs: Pair[] = [];
   for (const u of chosen) {
     const openId = u.feishu.startsWith('ou_') ? u.feishu : openIds.get(u.feishu);
@@ -73,9 +74,13 @@ export async function resolvePairs(app: App, only?: string): Promise<Resolution>
       ['google', app.spokes.google ? u.google : undefined],
       ['graph', app.spokes.graph ? u.exchange : undefined],
     ];
+    const target = moved.get(u.feishu.toLowerCase());
     for (const calendar of calendars) {
       for (const [spoke, owner] of targets) {
         if (!owner) continue;
+        // a migrated user's pair to their target: two-way with the spoke as the source of truth
+        const override =
+          target === spoke ? { direction: 'two-way' as const, conflicts: 'spoke-wins' as const } : {};
         pairs.push({
           id: pairId(calendar, spoke, owner, 'primary'),
           userKey: u.feishu,
@@ -85,6 +90,7 @@ export async function resolvePairs(app: App, only?: string): Promise<Resolution>
           direction: (spoke === 'google'
             ? config.sync.direction.google
             : config.sync.direction.exchange) as Pair['direction'],
+          ...override,
         });
       }
     }
@@ -103,6 +109,27 @@ export async function resolvePairs(app: App, only?: string): Promise<Resolution>
     unmappedRooms,
     reverseAttendee: (pair) => reverseMapper(config, people, pair),
   };
+}
+
+/**
+ * Users of a migration wave whose cutover switched them (config user key, lower case -> target spoke):
+ * the last `switch` / `switch-back` step recorded decides, so a cutover that failed after the switch
+ * keeps the target as the source until it resumes or is rolled back.
+ */
+async function migratedUsers(app: App): Promise<Map<string, Spoke>> {
+  const rows = await app.db.prisma.migrationUser.findMany({
+    where: { state: { notIn: ['pending', 'rolled_back'] } },
+  });
+  const out = new Map<string, Spoke>();
+  for (const r of rows) {
+    let on = false;
+    for (const s of r.steps as { step: string; ok: boolean }[]) {
+      if (s.ok && s.step === 'switch') on = true;
+      if (s.ok && s.step === 'switch-back') on = false;
+    }
+    if (on) out.set(r.userKey.toLowerCase(), r.target === 'exchange' ? 'graph' : 'google');
+  }
+  return out;
 }
 
 type Rule = Extract<Config['users'][number], { rule: unknown }>['rule'];

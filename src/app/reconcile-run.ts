@@ -10,6 +10,7 @@ import type { Pair } from '../sync/pair.ts';
 import { type PairReconcile, reconcile } from '../sync/reconcile.ts';
 import { type App, policyOf } from './compose.ts';
 import { type ConflictView, listConflicts } from './conflicts.ts';
+import { readMigration, type WaveStatus } from './migrate-status.ts';
 import { type Resolution, resolvePairs } from './pairs.ts';
 import { pullSpokes, type ReverseReport, reverseOk, reverseReport } from './reverse-run.ts';
 import { type RoomSummary, roomSummary } from './rooms-report.ts';
@@ -90,6 +91,8 @@ export interface ReconcileReport {
   reverse: ReverseReport[];
   /** Conflicts held for review (sync.conflicts: report), open after the run. */
   conflicts: ConflictView[];
+  /** Migration waves, where configured or recorded: users done, pending, failed... */
+  migration?: WaveStatus[];
 }
 
 export async function runReconcile(app: App, options: ReconcileRunOptions = {}): Promise<ReconcileReport> {
@@ -202,6 +205,7 @@ async function reconcileAll(
     seconds: (Date.now() - started.getTime()) / 1000,
     reverse,
     conflicts: await listConflicts(app.db.prisma),
+    migration: await readMigration(app.db.prisma, app.config.migration.waves),
   };
 }
 
@@ -324,5 +328,9 @@ export function formatReconcileReport(r: ReconcileReport): string {
     '',
     `${r.events} Feishu events in ${r.seconds.toFixed(1)} s; ${mode}; ${r.inParity ? 'in parity' : 'NOT in parity'}${untagged}; run #${r.runId}`,
     ...notes,
+    ...(r.migration ?? []).map(
+      (w) =>
+        `wave ${w.wave} -> ${w.target}: ${w.counts.done} done, ${w.counts.cutover} in cutover, ${w.counts.pending} pending, ${w.counts.failed} failed, ${w.counts.rolled_back} rolled back`,
+    ),
   ].join('\n');
 }

@@ -21,6 +21,8 @@ import { type App, type ComposeOptions, compose } from './compose.ts';
 import { conflictsProvider } from './conflicts.ts';
 import { createConsent } from './consent.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { cutoverWave } from './migrate-run.ts';
+import { dueWaves } from './migrate-schedule.ts';
 import { runReconcile } from './reconcile-run.ts';
 import { roomsOfPair } from './rooms-report.ts';
 import type { RoomHint } from './rooms-run.ts';
@@ -170,6 +172,24 @@ export async function startService(
     // maintenance often enough to recheck room answers still pending; reconciliation on the config's cron
     await boss.schedule('maintain', '*/10 * * * *');
     await boss.schedule('reconcile', config.reconcile.schedule);
+    // migration waves with a cutover time: checked every minute (and now); the pairs follow the cutover
+    await boss.work(
+      'migrate',
+      poll,
+      timed('migrate', async () => {
+        for (const wave of await dueWaves(config, app.db.prisma)) {
+          const r = await cutoverWave(app, wave);
+          log.info({ wave, ok: r.ok, refused: !!r.refused, busy: !!r.busy }, 'migration wave cutover');
+          // the moved users' pairs: two-way now, so their spoke calendars get subscriptions
+          await worker.refresh();
+          await spokes.keep();
+        }
+      }),
+    );
+    if (config.migration.waves.some((w) => w.cutover)) {
+      await boss.schedule('migrate', '* * * * *');
+      await boss.send('migrate', {}, { singletonKey: 'migrate' });
+    }
 
     // intake: whatever the transport, an event becomes a stored job before it is acknowledged
     const onHint = async (hint: FeishuHint) => {

@@ -6,6 +6,7 @@ import { formatKey } from '../core/index.ts';
 import type { PrismaClient } from '../store/db.ts';
 import { lastRuns, type RunRecord } from '../store/runs.ts';
 import { type ConflictView, listConflicts } from './conflicts.ts';
+import { readMigration, type WaveConfig, type WaveStatus } from './migrate-status.ts';
 import { type RoomDirectoryCheck, type RoomSummary, roomSections, roomSummary } from './rooms-report.ts';
 
 export interface PairStatus {
@@ -65,6 +66,8 @@ export interface Status {
   roomDirectory?: RoomDirectoryCheck;
   /** Two-way conflicts held for review (sync.conflicts: report). */
   conflicts: ConflictView[];
+  /** Migration waves: users done, in cutover, pending, failed, rolled back. */
+  migration: WaveStatus[];
 }
 
 export interface StatusOptions {
@@ -75,6 +78,8 @@ export interface StatusOptions {
   now?: Date;
   /** The config's rooms table, to name the rooms. */
   rooms?: { feishu: string; name?: string; google?: string; exchange?: string }[];
+  /** The config's migration waves, to list those not started too. */
+  waves?: WaveConfig;
 }
 
 const PAIR = {
@@ -84,7 +89,7 @@ const PAIR = {
 
 export async function readStatus(prisma: PrismaClient, options: StatusOptions = {}): Promise<Status> {
   const now = options.now ?? new Date();
-  const [pairs, counts, cursors, runs, creds, failed, deadLetters, rooms, summary, conflicts] =
+  const [pairs, counts, cursors, runs, creds, failed, deadLetters, rooms, summary, conflicts, migration] =
     await Promise.all([
       prisma.syncPair.findMany({
         where: { active: true },
@@ -112,6 +117,7 @@ export async function readStatus(prisma: PrismaClient, options: StatusOptions = 
       }),
       roomSummary({ db: { prisma }, config: { rooms: options.rooms ?? [] } }),
       listConflicts(prisma),
+      readMigration(prisma, options.waves),
     ]);
   const byPair = new Map(counts.map((c) => [c.pairId, c]));
   const lapsed = (c: (typeof creds)[number]) =>
@@ -160,6 +166,7 @@ export async function readStatus(prisma: PrismaClient, options: StatusOptions = 
     }),
     roomSummary: summary,
     conflicts,
+    migration,
   };
 }
 
@@ -286,6 +293,20 @@ export function formatStatus(s: Status): string {
     ]),
     'none',
   );
+  // a section only where a migration is configured or recorded
+  if (s.migration?.length)
+    section(
+      'Migration waves (feisync migrate status)',
+      ['WAVE', 'TARGET', 'DONE', 'CUTOVER', 'PENDING', 'FAILED', 'ROLLED BACK'],
+      s.migration.map((w) => [
+        w.wave,
+        w.target,
+        ...[w.counts.done, w.counts.cutover, w.counts.pending, w.counts.failed, w.counts.rolled_back].map(
+          String,
+        ),
+      ]),
+      'none',
+    );
   return `${out.join('\n').trimEnd()}\n`;
 }
 

@@ -8,6 +8,7 @@ type Root = {
   rooms: Array<Record<string, any>>;
   feishu: { events: { mode: string } };
   server: { public_url?: string };
+  migration?: { waves: Array<{ name: string; users?: string[]; rule?: unknown; target: string }> };
 };
 
 /** Checks that span sections: at least one spoke, mappings only to enabled spokes, webhook needs a URL. */
@@ -44,6 +45,25 @@ export function crossChecks(cfg: Root, ctx: z.RefinementCtx): void {
     if (r.google === undefined && r.exchange === undefined) {
       add(['rooms', i], 'a google or exchange room', 'neither');
     }
+  });
+  const names = new Set<string>();
+  const inWave = new Map<string, string>();
+  cfg.migration?.waves.forEach((w, i) => {
+    if (names.has(w.name)) add(['migration', 'waves', i, 'name'], 'a wave name not used before', w.name);
+    names.add(w.name);
+    if ((w.users === undefined) === (w.rule === undefined))
+      add(['migration', 'waves', i], 'either users or rule', w.users ? 'both' : 'neither');
+    if (!spokes[w.target as 'google' | 'exchange'])
+      add(
+        ['migration', 'waves', i, 'target'],
+        `a ${w.target} section to move users to`,
+        `no ${w.target} section`,
+      );
+    w.users?.forEach((u, j) => {
+      const other = inWave.get(u.toLowerCase());
+      if (other) add(['migration', 'waves', i, 'users', j], 'a user in one wave only', `also in ${other}`);
+      inWave.set(u.toLowerCase(), w.name);
+    });
   });
   if (cfg.feishu.events.mode === 'webhook' && !cfg.server.public_url) {
     add(['server', 'public_url'], 'a public URL (required when feishu.events.mode is webhook)');

@@ -219,6 +219,39 @@ const database = z
   })
   .describe('Storage');
 
+const wave = z
+  .strictObject({
+    name: nonEmpty('a wave name')
+      .regex(/^[A-Za-z0-9._-]+$/, { error: 'a wave name of letters, digits, dot, dash or underscore' })
+      .describe('The wave name used by `feisync migrate plan|cutover|rollback WAVE`'),
+    users: z
+      .array(nonEmpty('a Feishu e-mail, open_id (ou_...) or user_id'), {
+        error: 'a list of Feishu users (as in users[].feishu)',
+      })
+      .min(1, { error: 'a list with at least one user' })
+      .optional()
+      .describe('The Feishu users of the wave (as in users[].feishu)'),
+    rule: z
+      .strictObject({ feishu_domain: domainField().describe('Feishu e-mail domain of the wave') })
+      .optional()
+      .describe('Or: every user of this Feishu e-mail domain'),
+    target: enumField(['google', 'exchange']).describe('The spoke the wave moves to: google | exchange'),
+    cutover: z
+      .string({ error: 'an ISO 8601 date-time with an offset, e.g. 2027-01-15T18:00:00+08:00' })
+      .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/, {
+        error: 'an ISO 8601 date-time with an offset, e.g. 2027-01-15T18:00:00+08:00',
+      })
+      .optional()
+      .describe('Optional cutover time; `feisync migrate cutover` runs it by hand'),
+  })
+  .describe('A wave of users moved from Feishu to one spoke');
+
+const migration = z
+  .strictObject({
+    waves: z.array(wave).default([]).describe('Waves of the migration, in order'),
+  })
+  .describe('A migration from Feishu to a spoke, in waves (optional)');
+
 export const configSchema = z
   .strictObject({
     feishu,
@@ -237,6 +270,7 @@ export const configSchema = z
     sync: sync.prefault({}),
     reconcile: reconcile.prefault({}),
     server: server.prefault({}),
+    migration: migration.prefault({}),
     database: database.prefault({}),
     secret_key: secretKeyField().describe('32 bytes base64; encrypts stored tokens'),
   })

@@ -32,6 +32,7 @@ export interface ConfigSummary {
   reconcile: { schedule: string; repair: boolean };
   server: { listen: string; public_url?: string };
   database: { kind: 'embedded'; data_dir: string } | { kind: 'postgres'; url: string };
+  migration: { waves: { name: string; users: string; target: string; cutover?: string }[] };
 }
 
 /** Replaces the password of a URL (if any) with `***`. */
@@ -104,6 +105,14 @@ export function summarize(config: Config): ConfigSummary {
     database: config.database.url
       ? { kind: 'postgres', url: maskUrl(config.database.url) }
       : { kind: 'embedded', data_dir: config.database.data_dir },
+    migration: {
+      waves: config.migration.waves.map((w) => ({
+        name: w.name,
+        users: w.users ? `${w.users.length} user(s)` : `@${w.rule?.feishu_domain}`,
+        target: w.target,
+        ...(w.cutover ? { cutover: w.cutover } : {}),
+      })),
+    },
   };
 }
 
@@ -140,6 +149,11 @@ export function formatSummary(s: ConfigSummary): string {
     s.database.kind === 'embedded'
       ? `Database: embedded (PGlite) in ${s.database.data_dir}`
       : `Database: ${s.database.url}`,
+    `Migration: ${s.migration.waves.length} wave(s)`,
+    ...s.migration.waves.map(
+      (w) =>
+        `  ${w.name}: ${w.users} -> ${w.target}${w.cutover ? `, cutover ${w.cutover}` : ', cutover by hand'}`,
+    ),
   ];
   return lines.join('\n');
 }

@@ -13,7 +13,7 @@
 import PgBoss from 'pg-boss';
 import type { Database } from '../store/db.ts';
 
-export const QUEUES = ['pull', 'calendars', 'room', 'reconcile', 'maintain', 'spoke'] as const;
+export const QUEUES = ['pull', 'calendars', 'room', 'reconcile', 'maintain', 'spoke', 'migrate'] as const;
 export type QueueName = (typeof QUEUES)[number];
 export const DEAD_LETTER = 'dead';
 

@@ -12,6 +12,11 @@ export interface Pair {
   spoke: Spoke;
   target: CalendarRef;
   direction: 'one-way' | 'two-way';
+  /**
+   * Two-way pairs: the conflict policy of this pair when it differs from sync.conflicts (a migrated
+   * user's pair to their target spoke: the spoke is the source of truth, `spoke-wins`).
+   */
+  conflicts?: 'feishu-wins' | 'spoke-wins' | 'newest-wins' | 'report';
 }
 
 export interface SyncPolicy {

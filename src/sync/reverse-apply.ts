@@ -148,7 +148,7 @@ export async function applyChange(run: ReverseRun, r: RemoteEvent, key: Instance
   if (link?.base) base = JSON.parse(link.base) as CanonicalEvent;
   else if (!link || link.feishuFingerprint === projected.fingerprint) base = projected.event;
   const fields = mergeFields(run.policy.fields);
-  const m = merge(base, projected.event, spokeProj.event, run.deps.conflicts, fields);
+  const m = merge(base, projected.event, spokeProj.event, run.pair.conflicts ?? run.deps.conflicts, fields);
   if (m.conflicts.length) run.counts.conflicts += 1;
   if (m.held) {
     run.plan.push({

@@ -121,7 +121,11 @@ export async function startWebServer(
     return report;
   });
   web.get('/status', json, async () =>
-    readStatus(deps.app.db.prisma, { bossSchema: deps.app.db.bossSchema, rooms: deps.app.config.rooms }),
+    readStatus(deps.app.db.prisma, {
+      bossSchema: deps.app.db.bossSchema,
+      rooms: deps.app.config.rooms,
+      waves: deps.app.config.migration.waves,
+    }),
   );
 
   await web.listen({ host: listen.host, port: listen.port });
