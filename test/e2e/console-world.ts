@@ -64,6 +64,10 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
   // Google pairs run both ways and hold same-field conflicts for review, so the console has one to settle
   config.sync.direction.google = 'two-way';
   config.sync.conflicts = 'report';
+  // a wave with no cutover time: listed by the Waves page, never started by serve on its own
+  config.migration.waves = [
+    { name: 'wave-1', users: [b.feishuEmail], target: 'google' },
+  ] as typeof config.migration.waves;
   const { default: pino } = await import('pino');
   const service = await startService(config, configFile, {
     unthrottled: true,

@@ -28,7 +28,7 @@ afterAll(async () => {
   await w?.close();
 });
 
-const PAGES = ['/', '/rooms', '/reconcile', '/dead-letters', '/conflicts'];
+const PAGES = ['/', '/rooms', '/reconcile', '/dead-letters', '/conflicts', '/waves'];
 const JSON_ROUTES = ['/status', '/reports/latest'];
 const ACTIONS = ['/actions/retry', '/actions/reconcile', '/actions/conflicts/resolve', '/signout'];
 
@@ -229,6 +229,13 @@ describe.skipIf(!existsSync(CHROMIUM))('console in a browser', () => {
       'Title typed in Google',
     );
     await shot('conflicts-resolved');
+
+    await page.getByRole('link', { name: 'Waves' }).click();
+    const waves = (await page.locator('main').textContent()) ?? '';
+    expect(waves).toContain('wave-1');
+    expect(waves).toMatch(/to google · cutover by hand/);
+    expect(waves).toMatch(/0 done, 0 in cutover/);
+    await shot('waves');
 
     await page.getByRole('link', { name: 'Dead letters' }).click();
     expect(await page.locator('main').textContent()).toContain(w.deadLetter);

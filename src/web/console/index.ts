@@ -5,6 +5,7 @@
  *   GET  /rooms             bookings by room, unmapped rooms, rooms missing on a spoke
  *   GET  /reconcile         the latest parity report; POST /actions/reconcile {mode} runs one now
  *   GET  /dead-letters      failed jobs; POST /actions/retry {queue, id} puts one back on its queue
+ *   GET  /waves             migration waves: progress per wave and user
  *   GET  /conflicts         two-way conflicts (when a conflicts store is connected);
  *                           POST /actions/conflicts/resolve {id, keep}
  */
@@ -29,6 +30,7 @@ const NAV = [
   { href: '/reconcile', label: 'Reconciliation' },
   { href: '/dead-letters', label: 'Dead letters' },
   { href: '/conflicts', label: 'Conflicts' },
+  { href: '/waves', label: 'Waves' },
 ];
 
 export async function consoleRoutes(
@@ -39,7 +41,12 @@ export async function consoleRoutes(
   ops: ConsoleDeps,
 ): Promise<void> {
   const { app } = deps;
-  const status = () => readStatus(app.db.prisma, { bossSchema: app.db.bossSchema, rooms: app.config.rooms });
+  const status = () =>
+    readStatus(app.db.prisma, {
+      bossSchema: app.db.bossSchema,
+      rooms: app.config.rooms,
+      waves: app.config.migration.waves,
+    });
   const notices = new Map<string, string>();
   let directory: { at: number; check: RoomDirectoryCheck } | undefined;
 
@@ -111,6 +118,9 @@ export async function consoleRoutes(
         views.rooms(s, roomSections(s.roomSummary, directory?.check)),
       );
     });
+    pages.get('/waves', async (req, reply) =>
+      render(req, reply, '/waves', 'Migration waves', views.waves((await status()).migration)),
+    );
     pages.get('/reconcile', async (req, reply) => {
       const report = await latestReconcileReport(app);
       return render(

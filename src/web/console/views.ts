@@ -251,3 +251,26 @@ export function conflicts(list: ConflictView[] | undefined, csrf: string): strin
     return `<section><h2>${esc(c.summary ?? c.key)} <span class="muted">${esc(c.user)} · ${esc(c.key)} · ${esc(when(c.detectedAt))}</span></h2><div class="versions">${c.versions.map(side).join('')}</div></section>`;
   });
 }
+
+/** Migration waves: per wave its target, cutover time and counts; per user the state and last step. */
+export function waves(list: Status['migration']): string[] {
+  if (list.length === 0) return ['<p class="muted">No migration waves are configured (migration.waves).</p>'];
+  return list.map((w) => {
+    const c = w.counts;
+    const users = table(
+      ['USER', 'STATE', 'LAST STEP', 'AT', 'ERROR'],
+      w.users.map((u) => {
+        const last = u.steps[u.steps.length - 1];
+        return [
+          u.user,
+          u.state,
+          last ? `${last.step}${last.ok ? '' : ' (failed)'}` : '-',
+          when(last?.at),
+          u.error ?? '',
+        ];
+      }),
+      'No user of this wave has started (feisync migrate cutover, or its cutover time in serve).',
+    );
+    return `<section><h2>${esc(w.wave)} <span class="muted">to ${esc(w.target)} · cutover ${esc(w.cutover ?? 'by hand')}</span></h2><p>${c.done} done, ${c.cutover} in cutover, ${c.pending} pending, ${c.failed} failed, ${c.rolled_back} rolled back</p>${users}</section>`;
+  });
+}
