@@ -152,15 +152,17 @@ describe.skipIf(!url)('spoke budgets shared by two workers on Postgres', () => {
       };
 
       const shared = await run([new SharedBudget(a.executeSql), new SharedBudget(b.executeSql)]);
-      // 16 requests, 10 a window: some sent, the rest wait for room, none refused
+      // 16 requests, 10 a window: what goes is within the window, the rest wait for room, none refused
+      // (how many go within the test's seconds depends on who reserves first: the $batch's 4 parts
+      // span 4 sub-windows and go with the last of them)
       expect(shared.failed).toBe(0);
-      expect(shared.done).toBeGreaterThan(0);
       expect(shared.done).toBeLessThanOrEqual(10);
       expect((await control({})).throttled).toBe(0);
       const rows = await windows('graph:');
       // kept as sub-windows that no sliding window of 10 minutes can hold more than 10 of
       const slice = slicesOf({ count: 10, ms: 601_000 });
       expect(rows.length).toBeGreaterThan(1);
+      expect(rows.reduce((n, r) => n + r.taken, 0)).toBeGreaterThanOrEqual(4);
       expect(rows.every((r) => r.windowMs === slice.ms && r.taken <= slice.cap)).toBe(true);
 
       // control: each worker on its own budget sends all 16 and the emulator refuses the 6 beyond 10
