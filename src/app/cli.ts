@@ -2,39 +2,21 @@
  * The `feisync` command line. Commands that are not built yet are not listed: `--help` tells the
  * truth. Exit codes: 0 ok, 1 a run failed, 2 bad input or config.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, formatSummary, loadConfig, resolveConfigPath, summarize } from '../config/index.ts';
 import {
-  type Config,
-  ConfigError,
-  formatSummary,
-  loadConfig,
-  resolveConfigPath,
-  summarize,
-} from '../config/index.ts';
-import type { Keep } from './conflicts.ts';
+  configIfAny,
+  configOption,
+  type DbOpts,
+  databaseTarget,
+  jsonOption,
+  lazy,
+  positive,
+  print,
+} from './cli-common.ts';
+import { addTwoWayCommands } from './cli-two-way.ts';
 import { EXIT, UsageError } from './exit.ts';
-
-// Each command loads only what it uses: the provider SDKs, Prisma and PGlite cost seconds and hundreds
-// of MB to load, which `--help` or `config check` should never pay.
-const lazy = {
-  db: () => import('../store/db.ts'),
-  migrate: () => import('../store/migrate.ts'),
-  compose: () => import('./compose.ts'),
-  conflicts: () => import('./conflicts.ts'),
-  demo: () => import('./demo/run.ts'),
-  emulators: () => import('./emulators.ts'),
-  progress: () => import('./progress.ts'),
-  reconcile: () => import('./reconcile-run.ts'),
-  rooms: () => import('./rooms-report.ts'),
-  serve: () => import('./serve.ts'),
-  status: () => import('./status.ts'),
-  sync: () => import('./sync-run.ts'),
-  waves: () => import('./migrate.ts'),
-  wavesStatus: () => import('./migrate-status.ts'),
-  wavesRun: () => import('./migrate-run.ts'),
-};
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -46,10 +28,6 @@ const program = new Command('feisync')
   .showHelpAfterError('(run feisync --help for usage)')
   .configureOutput({ outputError: (text, write) => write(text) })
   .exitOverride();
-
-const configOption = () =>
-  new Option('-c, --config <file>', 'configuration file (default: $FEISYNC_CONFIG, else ./feisync.yaml)');
-const jsonOption = () => new Option('--json', 'print JSON instead of text');
 
 const config = program.command('config').description('work with the configuration file');
 config
@@ -177,7 +155,7 @@ program
 program
   .command('serve')
   .description(
-    'long-running: Feishu event intake (long connection, webhook or polling), job workers, consent pages, /healthz, /readyz, /metrics; stops cleanly on SIGINT/SIGTERM',
+    'long-running: Feishu event intake (long connection, webhook or polling), Google and Graph change notifications for two-way pairs, job workers, consent pages, the operator console at / (admins sign in with Feishu), reconciliation and migration waves on their schedules, /healthz, /readyz, /metrics; stops cleanly on SIGINT/SIGTERM',
   )
   .addOption(configOption())
   .option('--port <n>', 'port to listen on (overrides server.port)')
@@ -236,147 +214,7 @@ program
     if (!ok) process.exitCode = EXIT.failed;
   });
 
-const conflicts = program
-  .command('conflicts')
-  .description(
-    'two-way conflicts held by sync.conflicts: report (the same field changed in Feishu and on a spoke)',
-  )
-  .addOption(configOption())
-  .addOption(jsonOption())
-  .action(async (opts: { config?: string; json?: boolean }) => {
-    // the database `sync` and `serve` use: a config's data_dir is relative to the config file
-    const found = configIfAny(opts);
-    const target = databaseTarget(opts);
-    if (found && !found.config.database.url)
-      target.dataDir = resolvePath(dirname(resolvePath(found.path)), found.config.database.data_dir);
-    const [{ openDatabase }, { formatConflicts, listConflicts }] = await Promise.all([
-      lazy.db(),
-      lazy.conflicts(),
-    ]);
-    const database = await openDatabase({ ...target, migrate: true });
-    try {
-      const list = await listConflicts(database.prisma);
-      print(opts.json ? JSON.stringify(list) : formatConflicts(list));
-    } finally {
-      await database.close();
-    }
-  });
-conflicts
-  .command('resolve <id>')
-  .description(
-    'settle one conflict: the kept side wins the fields changed on both sides; both sides are written',
-  )
-  .addOption(configOption())
-  .addOption(
-    new Option('--keep <side>', 'the side whose values win')
-      .choices(['feishu', 'google', 'exchange'])
-      .makeOptionMandatory(),
-  )
-  .addOption(jsonOption())
-  .action(async (id: string, own: { config?: string; keep: Keep; json?: boolean }, cmd: Command) => {
-    // --config and --json may land on `conflicts` itself when written after the id
-    const opts = cmd.optsWithGlobals() as typeof own;
-    const path = resolveConfigPath(opts.config);
-    const [{ compose }, { resolveConflict }] = await Promise.all([lazy.compose(), lazy.conflicts()]);
-    const app = await compose(loadConfig(path), path);
-    try {
-      const r = await resolveConflict(app, positive(id, 'ID'), opts.keep);
-      print(
-        opts.json
-          ? JSON.stringify(r)
-          : r.ok
-            ? `conflict #${r.id} resolved: kept ${r.keep}${r.error ? ` (${r.error})` : ''}`
-            : `conflict #${r.id} not resolved: ${r.error}`,
-      );
-      if (!r.ok) process.exitCode = EXIT.failed;
-    } finally {
-      await app.close();
-    }
-  });
-
-const migrate = program
-  .command('migrate')
-  .description('migration waves (config migration.waves): plan, cut over, roll back, progress');
-/** The app for a wave command: the wave is checked against the config before anything is opened. */
-async function waveApp(wave: string, cmd: Command) {
-  const opts = cmd.optsWithGlobals() as { config?: string; json?: boolean; force?: boolean };
-  const path = resolveConfigPath(opts.config);
-  const cfg = loadConfig(path);
-  const [{ compose }, waves, run] = await Promise.all([lazy.compose(), lazy.waves(), lazy.wavesRun()]);
-  waves.waveOf(cfg, wave);
-  return { opts, app: await compose(cfg, path), waves, run };
-}
-migrate
-  .command('plan <wave>')
-  .description(
-    'what cutover will do for each user of the wave: events and series to re-home, meetings they organize, rooms, blockers (no consent, drift, held conflicts); writes nothing to a calendar',
-  )
-  .addOption(configOption())
-  .addOption(jsonOption())
-  .action(async (wave: string, _own: unknown, cmd: Command) => {
-    const { opts, app, waves } = await waveApp(wave, cmd);
-    try {
-      const plan = await waves.planWave(app, wave);
-      print(opts.json ? JSON.stringify(plan) : waves.formatPlan(plan));
-    } finally {
-      await app.close();
-    }
-  });
-for (const action of ['cutover', 'rollback'] as const) {
-  const command = migrate
-    .command(`${action} <wave>`)
-    .description(
-      action === 'cutover'
-        ? 'per user of the wave, the target spoke becomes the source of truth and Feishu keeps a mirror; refuses on blockers unless --force; a stopped run resumes where it stopped'
-        : 'Feishu becomes the source again for the users of the wave; the last edits made in the target are brought in first',
-    )
-    .addOption(configOption())
-    .addOption(jsonOption());
-  if (action === 'cutover') command.option('--force', 'cut over despite blockers (drift, held conflicts)');
-  command.action(async (wave: string, _own: unknown, cmd: Command) => {
-    const { opts, app, waves, run } = await waveApp(wave, cmd);
-    let ok = false;
-    try {
-      const r =
-        action === 'cutover'
-          ? await run.cutoverWave(app, wave, { force: opts.force })
-          : await run.rollbackWave(app, wave);
-      ok = r.ok;
-      if (opts.json) print(JSON.stringify(r));
-      else if (r.busy) print(`wave ${wave}: another process is running it; try again later`);
-      else if (r.refused) print(`${waves.formatPlan(r.refused)}\ncutover refused (use --force to override)`);
-      else print(waves.formatMigration(await waves.readMigration(app.db.prisma, app.config.migration.waves)));
-    } finally {
-      await app.close();
-    }
-    if (!ok) process.exitCode = EXIT.failed;
-  });
-}
-migrate
-  .command('status')
-  .description(
-    'where every wave stands: users done, in cutover, pending, failed, rolled back; the steps recorded',
-  )
-  .addOption(configOption())
-  .addOption(jsonOption())
-  .action(async (_own: unknown, cmd: Command) => {
-    const opts = cmd.optsWithGlobals() as { config?: string; json?: boolean };
-    const found = configIfAny(opts);
-    const target = databaseTarget(opts);
-    if (found && !found.config.database.url)
-      target.dataDir = resolvePath(dirname(resolvePath(found.path)), found.config.database.data_dir);
-    const [{ openDatabase }, { formatMigration, readMigration }] = await Promise.all([
-      lazy.db(),
-      lazy.wavesStatus(),
-    ]);
-    const database = await openDatabase({ ...target, migrate: true });
-    try {
-      const list = await readMigration(database.prisma, found?.config.migration.waves);
-      print(opts.json ? JSON.stringify(list) : formatMigration(list));
-    } finally {
-      await database.close();
-    }
-  });
+addTwoWayCommands(program);
 
 program
   .command('demo')
@@ -502,42 +340,6 @@ program
       await database.close();
     }
   });
-
-function positive(v: string, name: string, allowZero = false): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1))
-    throw new UsageError(`${name}: expected a whole number, found "${v}"`);
-  return n;
-}
-
-interface DbOpts {
-  config?: string;
-  dataDir?: string;
-  json?: boolean;
-}
-
-/**
- * The database to open: the config's `database` section when a config file is given or found,
- * else `DATABASE_URL`, else the embedded default `./.feisync`. `--data-dir` wins for the embedded one.
- */
-function databaseTarget(opts: DbOpts): { url?: string; dataDir?: string } {
-  const cfg = configIfAny(opts)?.config;
-  const url = cfg ? cfg.database.url : (process.env.DATABASE_URL ?? '');
-  return { url: url || undefined, dataDir: opts.dataDir ?? cfg?.database.data_dir ?? './.feisync' };
-}
-
-/** The config file given or found, loaded; undefined when none is there and none was asked for. */
-function configIfAny(opts: DbOpts): { config: Config; path: string } | undefined {
-  const path = resolveConfigPath(opts.config);
-  const explicit = opts.config !== undefined || process.env.FEISYNC_CONFIG !== undefined;
-  if (existsSync(path)) return { config: loadConfig(path), path };
-  if (explicit) throw new UsageError(`configuration file not found: ${path}`);
-  return undefined;
-}
-
-function print(text: string) {
-  process.stdout.write(`${text}\n`);
-}
 
 async function main(argv: string[]) {
   try {
