@@ -1,5 +1,6 @@
 /** What the `feisync` commands share: lazy module loading, common options, the database to open, output. */
 import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Option } from 'commander';
 import { type Config, loadConfig, resolveConfigPath } from '../config/index.ts';
 import { UsageError } from './exit.ts';
@@ -43,12 +44,14 @@ export interface DbOpts {
 
 /**
  * The database to open: the config's `database` section when a config file is given or found,
- * else `DATABASE_URL`, else the embedded default `./.feisync`. `--data-dir` wins for the embedded one.
+ * (its `data_dir` relative to the config file), else `DATABASE_URL`, else the embedded default `./.feisync`. `--data-dir` wins for the embedded one.
  */
 export function databaseTarget(opts: DbOpts): { url?: string; dataDir?: string } {
-  const cfg = configIfAny(opts)?.config;
-  const url = cfg ? cfg.database.url : (process.env.DATABASE_URL ?? '');
-  return { url: url || undefined, dataDir: opts.dataDir ?? cfg?.database.data_dir ?? './.feisync' };
+  const found = configIfAny(opts);
+  const url = found ? found.config.database.url : (process.env.DATABASE_URL ?? '');
+  // a config's data_dir is relative to the config file, as `sync` and `serve` read it
+  const configured = found && resolve(dirname(resolve(found.path)), found.config.database.data_dir);
+  return { url: url || undefined, dataDir: opts.dataDir ?? configured ?? './.feisync' };
 }
 
 /** The config file given or found, loaded; undefined when none is there and none was asked for. */

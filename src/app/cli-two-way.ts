@@ -1,5 +1,3 @@
-/** The two-way and migration commands: `feisync conflicts [resolve]` and `feisync migrate ...`. */
-import { dirname, resolve as resolvePath } from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/index.ts';
 import {
@@ -23,11 +21,7 @@ export function addTwoWayCommands(program: Command): void {
     .addOption(configOption())
     .addOption(jsonOption())
     .action(async (opts: { config?: string; json?: boolean }) => {
-      // the database `sync` and `serve` use: a config's data_dir is relative to the config file
-      const found = configIfAny(opts);
       const target = databaseTarget(opts);
-      if (found && !found.config.database.url)
-        target.dataDir = resolvePath(dirname(resolvePath(found.path)), found.config.database.data_dir);
       const [{ openDatabase }, { formatConflicts, listConflicts }] = await Promise.all([
         lazy.db(),
         lazy.conflicts(),
@@ -144,8 +138,6 @@ export function addTwoWayCommands(program: Command): void {
       const opts = cmd.optsWithGlobals() as { config?: string; json?: boolean };
       const found = configIfAny(opts);
       const target = databaseTarget(opts);
-      if (found && !found.config.database.url)
-        target.dataDir = resolvePath(dirname(resolvePath(found.path)), found.config.database.data_dir);
       const [{ openDatabase }, { formatMigration, readMigration }] = await Promise.all([
         lazy.db(),
         lazy.wavesStatus(),

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,6 +83,17 @@ describe('feisync CLI', () => {
     const status = JSON.parse((await feisync(['db', 'status', '--data-dir', dataDir, '--json'])).stdout);
     expect(status.pending).toEqual([]);
     expect(status.applied).toEqual(JSON.parse(first.stdout).applied);
+  });
+
+  it("db migrate with --config keeps the database in the config's data_dir, relative to the config file", async () => {
+    const conf = join(tmp, 'elsewhere');
+    mkdirSync(conf, { recursive: true });
+    copyFileSync(join(import.meta.dirname, '../fixtures/config/minimal.yaml'), join(conf, 'feisync.yaml'));
+    const r = await feisync(['db', 'migrate', '--config', join('elsewhere', 'feisync.yaml'), '--json']);
+    expect(r.code).toBe(0);
+    // where `sync` and `serve` (compose) open it; not ./.feisync of the working directory
+    expect(existsSync(join(conf, '.feisync'))).toBe(true);
+    expect(existsSync(join(tmp, '.feisync'))).toBe(false);
   });
 });
 
