@@ -1,5 +1,6 @@
 import type { BridgeError, CanonicalEvent, InstanceKey, Provider, Rsvp } from '../core/index.ts';
 import type { ChangeFeed } from './feed.ts';
+import type { SeriesReader } from './series.ts';
 
 /** A calendar on some provider: its owner (Feishu open_id, Google user e-mail, Graph mailbox) and id. */
 export interface CalendarRef {
@@ -214,4 +215,6 @@ export interface CalendarConnector {
   ): Promise<WriteResult>;
   /** Push notifications of changes (spokes on two-way pairs; see ChangeFeed). */
   readonly feed?: ChangeFeed;
+  /** Occurrences deleted from series, where the change feed cannot name them (see SeriesReader). */
+  readonly series?: SeriesReader;
 }
