@@ -30,7 +30,7 @@ import { graphFeed } from './feed.ts';
 import { tagValue, toGraph, transactionIdOf } from './mapper.ts';
 import { graphReply } from './reply.ts';
 import { graphRooms, roomAnswers } from './rooms.ts';
-import { graphSeries } from './series.ts';
+import { graphSeries, heldRecurrence } from './series.ts';
 import { TaggedCopies } from './tagged.ts';
 import { localToUtc } from './time.ts';
 
@@ -357,6 +357,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       visibilities: ['default', 'private'],
       untilAsDate: true,
       tentativeIsBusy: true,
+      heldRecurrence: (ev) => heldRecurrence(ev, options.allDayTimeZone),
     },
     client,
     stats,

@@ -10,12 +10,13 @@
  * Where the expansion and Graph disagree (an instance listed at a start the pattern does not give),
  * the series is left alone ([]): a wrong reading here would cancel occurrences in Feishu.
  */
-import { BridgeError } from '../../src/core/index.ts';
-import { expandGraphRecurrence } from '../../src/core/recurrence/index.ts';
+import { BridgeError, type CanonicalEvent } from '../../src/core/index.ts';
+import { expandGraphRecurrence, fromGraphRecurrence } from '../../src/core/recurrence/index.ts';
 import type { CalendarRef, SeriesReader } from '../../src/ports/index.ts';
 import { type BatchRequest, type BatchResult, runBatched } from './batch.ts';
 import { GraphClient } from './client.ts';
 import { fromResponse } from './errors.ts';
+import { toGraph } from './mapper.ts';
 import { ianaOf, localToUtc, utcToLocal } from './time.ts';
 
 const enc = encodeURIComponent;
@@ -58,6 +59,16 @@ export function patternStarts(master: any, fromMs: number, toMs: number): number
     if (out.length >= MAX_OCCURRENCES) break;
   }
   return out;
+}
+
+/**
+ * The recurrence a series written as `ev` reads back with (Capabilities.heldRecurrence): the pattern
+ * the mapper writes, read as an RRULE; none when the rule cannot be written (a single stands in).
+ */
+export function heldRecurrence(ev: CanonicalEvent, allDayTimeZone?: string): string[] {
+  if (!ev.recurrence.some((l) => /^RRULE:/i.test(l))) return ev.recurrence;
+  const { body } = toGraph(ev, { pair: '', key: '' }, { allDayTimeZone });
+  return body.recurrence ? [`RRULE:${fromGraphRecurrence(body.recurrence)}`] : [];
 }
 
 export function graphSeries(client: GraphClient, stats?: { batches: number }): SeriesReader {

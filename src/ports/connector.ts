@@ -178,6 +178,13 @@ export interface Capabilities {
   untilAsDate?: boolean;
   /** Tentative and free/busy share one field (Graph's showAs): a tentative event reads back as busy. */
   tentativeIsBusy?: boolean;
+  /**
+   * The recurrence lines a series written as `ev` reads back with, where the provider cannot hold
+   * every rule (Graph: a rule widened to a pattern, its extra occurrences deleted, or none at all when
+   * the series had to be written as its first occurrence). Two-way pairs take such a copy's rule as
+   * unchanged. Absent: the rule reads back as written.
+   */
+  heldRecurrence?: (ev: CanonicalEvent) => string[];
 }
 
 export interface CalendarConnector {

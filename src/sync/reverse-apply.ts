@@ -16,6 +16,7 @@ import {
   occurrenceOf,
   ownerRsvpChange,
   toFeishu,
+  withHeldRule,
   writableFields,
 } from './reverse-map.ts';
 import type { ReverseRun } from './reverse-types.ts';
@@ -127,8 +128,7 @@ export function settled(
  */
 export async function applyChange(run: ReverseRun, r: RemoteEvent, key: InstanceKey, link: Link | undefined) {
   const k = formatKey(key);
-  const spokeProj = comparable({ ...r.event, key }, run.policy);
-  if ('skip' in spokeProj) {
+  if ('skip' in comparable({ ...r.event, key }, run.policy)) {
     run.counts.skipped += 1;
     return;
   }
@@ -147,6 +147,15 @@ export async function applyChange(run: ReverseRun, r: RemoteEvent, key: Instance
   let base: CanonicalEvent | undefined;
   if (link?.base) base = JSON.parse(link.base) as CanonicalEvent;
   else if (!link || link.feishuFingerprint === projected.fingerprint) base = projected.event;
+  // a rule the spoke holds widened (or not at all) is no change of the spoke's
+  const spokeProj = comparable(
+    withHeldRule({ ...r.event, key }, base ?? projected.event, run.policy),
+    run.policy,
+  );
+  if ('skip' in spokeProj) {
+    run.counts.skipped += 1;
+    return;
+  }
   const fields = mergeFields(run.policy.fields);
   const m = merge(base, projected.event, spokeProj.event, run.pair.conflicts ?? run.deps.conflicts, fields);
   if (m.conflicts.length) run.counts.conflicts += 1;

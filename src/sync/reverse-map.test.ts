@@ -7,6 +7,7 @@ import {
   occursAt,
   ownerRsvpChange,
   toFeishu,
+  withHeldRule,
   writableFields,
 } from './reverse-map.ts';
 
@@ -145,5 +146,24 @@ describe('occursAt', () => {
     });
     expect(occursAt(allDay, Date.parse('2027-01-20T00:00:00Z') / 1000)).toBe(true);
     expect(occursAt(allDay, Date.parse('2027-01-20T08:00:00Z') / 1000)).toBe(false);
+  });
+});
+
+describe('withHeldRule', () => {
+  const base = ev({ recurrence: ['RRULE:FREQ=WEEKLY;BYMONTH=1,3'] });
+  const held = { ...policy, target: { heldRecurrence: () => ['RRULE:FREQ=WEEKLY'] } };
+  it('takes a rule the spoke holds widened as no change, and anything else as it is', () => {
+    expect(withHeldRule(ev({ recurrence: ['RRULE:FREQ=WEEKLY'] }), base, held).recurrence).toEqual(
+      base.recurrence,
+    );
+    expect(withHeldRule(ev({ recurrence: ['RRULE:FREQ=DAILY'] }), base, held).recurrence).toEqual([
+      'RRULE:FREQ=DAILY',
+    ]);
+    expect(withHeldRule(ev({ recurrence: ['RRULE:FREQ=WEEKLY'] }), base, policy).recurrence).toEqual([
+      'RRULE:FREQ=WEEKLY',
+    ]);
+    expect(withHeldRule(ev({ recurrence: ['RRULE:FREQ=WEEKLY'] }), undefined, held).recurrence).toEqual([
+      'RRULE:FREQ=WEEKLY',
+    ]);
   });
 });

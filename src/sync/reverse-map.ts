@@ -34,6 +34,19 @@ export function comparable(ev: CanonicalEvent, policy: SyncPolicy): Projection {
   return project(ev, { ...policy, privateEvents: 'copy', target });
 }
 
+/**
+ * The spoke copy with the rule of `base` (the last synced version) when the spoke could not hold that
+ * rule and holds what it makes of it (`heldRecurrence`): a rule widened for Graph is no change.
+ */
+export function withHeldRule(spoke: CanonicalEvent, base: CanonicalEvent | undefined, policy: SyncPolicy) {
+  const held = policy.target?.heldRecurrence;
+  if (!held || !base || base.key.originalTime !== 0 || base.recurrence.length === 0) return spoke;
+  const same = (a: string[], b: string[]) =>
+    a.length === b.length && a.every((x, i) => x.toUpperCase() === b[i].toUpperCase());
+  if (same(spoke.recurrence, base.recurrence) || !same(spoke.recurrence, held(base))) return spoke;
+  return { ...spoke, recurrence: [...base.recurrence] };
+}
+
 /** The occurrence at `originalTime` of a series master, as it is when nothing changed it. */
 export function occurrenceOf(master: CanonicalEvent, originalTime: number): CanonicalEvent {
   const out: CanonicalEvent = { ...master, key: { uid: master.key.uid, originalTime }, recurrence: [] };

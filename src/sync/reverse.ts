@@ -16,7 +16,7 @@ import { type Counts, type Failure, zeroCounts } from './apply.ts';
 import type { Pair } from './pair.ts';
 import { inWindow } from './project.ts';
 import { applyChange } from './reverse-apply.ts';
-import { comparable } from './reverse-map.ts';
+import { comparable, withHeldRule } from './reverse-map.ts';
 import { applyDeletedOccurrences } from './reverse-series.ts';
 import { applyBorn, applyRemoval } from './reverse-spoke-events.ts';
 import {
@@ -230,7 +230,8 @@ function keyOf(r: RemoteEvent): InstanceKey {
 /** Our own write coming back: the version we saved, or the content we last wrote or saw. */
 function isEcho(run: ReverseRun, r: RemoteEvent, link: Link): boolean {
   if (r.ref.version && link.spokeVersion && r.ref.version === link.spokeVersion) return true;
-  const p = comparable(r.event, run.policy);
+  const base = link.base ? (JSON.parse(link.base) as CanonicalEvent) : undefined;
+  const p = comparable(withHeldRule(r.event, base, run.policy), run.policy);
   const fp = 'event' in p ? p.fingerprint : fingerprint(r.event, run.policy.fields);
   return fp === link.spokeFingerprint;
 }
