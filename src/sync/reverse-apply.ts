@@ -178,8 +178,10 @@ export async function applyChange(run: ReverseRun, r: RemoteEvent, key: Instance
   }
   const forward = forwardFor(run, now);
   let toFeishuFields: MergeField[] = writableFields(now, m.toFeishu, run.policy);
-  // an untagged copy (an adopted event, an occurrence changed on a spoke-born series) gets our tag
-  let toSpoke = m.toSpoke.length > 0 || toFeishuFields.length < m.toFeishu.length || !r.tag;
+  // an untagged copy (an adopted event, an occurrence changed on a spoke-born series) gets our tag, and
+  // so does an occurrence changed on the spoke that carries its series' tag (Graph copies it over)
+  const tagged = r.tag?.pair === run.pair.id && r.tag.key === k;
+  let toSpoke = m.toSpoke.length > 0 || toFeishuFields.length < m.toFeishu.length || !tagged;
   let merged = m.event;
   // fields Feishu may not take from this copy (hidden on a busy-only private event) are set back
   for (const f of m.toFeishu) if (!toFeishuFields.includes(f)) setField(merged, projected.event, f);

@@ -6,16 +6,22 @@
  * changes, and a quiet period after writes nothing anywhere.
  */
 import { randomUUID } from 'node:crypto';
-import * as lark from '@larksuiteoapi/node-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenCache } from '../../connectors/feishu/cache.ts';
 import { calendarFor } from '../../connectors/google/emulator/testkit.ts';
-import { GraphClient } from '../../connectors/graph/client.ts';
 import { control } from '../../src/app/emulators.ts';
 import { formatKey, parseKey } from '../../src/core/index.ts';
 import type { Pair } from '../../src/sync/pair.ts';
 import { closeServe, openServe, quietPeriod, type ServeWorld, settle, until } from './twoway-serve-world.ts';
-import { copyOf, marks, NOW, pairsOf, writesSince } from './twoway-world.ts';
+import {
+  copyOf,
+  feishuInstances,
+  graphApiOf,
+  marks,
+  NOW,
+  pairsOf,
+  spokeEvents,
+  writesSince,
+} from './twoway-world.ts';
 
 const DAY = 86_400;
 let w: ServeWorld;
@@ -54,45 +60,6 @@ afterAll(() => closeServe(w));
 
 const user = () => w.tenant.users[0];
 
-function graphApi() {
-  const t = w.tenant.seeds.graph.tenants[0];
-  return new GraphClient({
-    tenantId: t.tenant_id,
-    clientId: t.client_id,
-    clientSecret: t.client_secret,
-    baseUrl: w.em.graph,
-    authorityUrl: w.em.graph,
-  }).api;
-}
-
-/** The series' instances in Feishu as its owner sees them (Lark SDK, the owner's user token). */
-async function feishuInstances(eventId: string, from: number, to: number) {
-  const app = w.tenant.seeds.feishu.apps[0];
-  const client = new lark.Client({
-    appId: app.app_id,
-    appSecret: app.app_secret,
-    domain: w.em.feishu,
-    cache: new TokenCache(),
-    logger: { error() {}, warn() {}, info() {}, debug() {}, trace() {} },
-  });
-  const grant = await control(w.em.feishu, 'user-token', { app_id: app.app_id, open_id: user().openId });
-  const out: { id: string; start: string; summary: string }[] = [];
-  let page_token: string | undefined;
-  do {
-    const r = await client.calendar.v4.calendarEvent.instances(
-      {
-        path: { calendar_id: user().calendarId, event_id: eventId },
-        params: { start_time: String(from), end_time: String(to), page_size: 500, page_token },
-      },
-      lark.withUserAccessToken(grant.access_token),
-    );
-    for (const i of r.data?.items ?? [])
-      out.push({ id: i.event_id!, start: i.start_time!.timestamp!, summary: i.summary ?? '' });
-    page_token = r.data?.has_more ? r.data.page_token : undefined;
-  } while (page_token);
-  return out;
-}
-
 /** The Google copy's live instances (googleapis). */
 async function googleInstances(eventId: string, from: number, to: number) {
   const api = calendarFor(w.em.google, user().googleEmail);
@@ -123,7 +90,7 @@ describe('an occurrence deleted in Outlook, through serve', () => {
     const mailbox = `/users/${encodeURIComponent(user().exchangeEmail)}`;
     const from = NOW + DAY;
     const to = NOW + 60 * DAY;
-    const api = graphApi();
+    const api = graphApiOf(w);
     const master = (await copyOf(w, pairs.graph, SERIES))!;
     const listed = await api
       .api(`${mailbox}/events/${encodeURIComponent(master.ref.id)}/instances`)
@@ -141,7 +108,7 @@ describe('an occurrence deleted in Outlook, through serve', () => {
     const originalTime = Math.floor(Date.parse(`${occ.originalStart.replace(/Z$/, '')}Z`) / 1000);
     const gone = formatKey({ uid, originalTime });
 
-    const feishuBefore = await feishuInstances(key, from, to);
+    const feishuBefore = await feishuInstances(w, key, from, to);
     const googleBefore = await googleInstances(google.ref.id, from, to);
     expect(feishuBefore.map((i) => i.id)).toContain(gone);
     expect(googleBefore.map((i) => i.original)).toContain(originalTime);
@@ -150,13 +117,13 @@ describe('an occurrence deleted in Outlook, through serve', () => {
     await api.api(`${mailbox}/events/${encodeURIComponent(occ.id)}`).delete();
 
     await until('Feishu to lose the occurrence', async () =>
-      (await feishuInstances(key, from, to)).every((i) => i.id !== gone),
+      (await feishuInstances(w, key, from, to)).every((i) => i.id !== gone),
     );
     await until('Google to lose the occurrence', async () =>
       (await googleInstances(google.ref.id, from, to)).every((i) => i.original !== originalTime),
     );
     await settle(w.service);
-    expect(await feishuInstances(key, from, to)).toEqual(feishuBefore.filter((i) => i.id !== gone));
+    expect(await feishuInstances(w, key, from, to)).toEqual(feishuBefore.filter((i) => i.id !== gone));
     expect(await googleInstances(google.ref.id, from, to)).toEqual(
       googleBefore.filter((i) => i.original !== originalTime),
     );
@@ -169,5 +136,40 @@ describe('an occurrence deleted in Outlook, through serve', () => {
     const q = await quietPeriod(w);
     expect(q.writes).toEqual({ feishu: [], google: [], graph: [] });
     expect(q.graphSame).toBe(true);
+  });
+
+  it('an occurrence moved in Outlook reaches Feishu and Google, and the moved copy names its own occurrence', async () => {
+    const mailbox = `/users/${encodeURIComponent(user().exchangeEmail)}`;
+    const api = graphApiOf(w);
+    const master = (await copyOf(w, pairs.graph, SERIES))!;
+    const listed = await api
+      .api(`${mailbox}/events/${encodeURIComponent(master.ref.id)}/instances`)
+      .query({
+        startDateTime: new Date(NOW * 1000).toISOString(),
+        endDateTime: new Date((NOW + 90 * DAY) * 1000).toISOString(),
+      })
+      .get();
+    const occ = (listed.value as any[]).filter((i) => i.type === 'occurrence')[3];
+    const originalTime = Date.parse(occ.originalStart) / 1000;
+    const moved = originalTime + 5400;
+    const at = (t: number) => ({ dateTime: new Date(t * 1000).toISOString().slice(0, 19), timeZone: 'UTC' });
+    await api
+      .api(`${mailbox}/events/${encodeURIComponent(occ.id)}`)
+      .patch({ start: at(moved), end: at(moved + 3600) });
+    const key = formatKey({ uid: parseKey(SERIES).uid, originalTime });
+    const startOf = (e?: { event: { start: object } } | undefined) =>
+      e && 'timestamp' in e.event.start ? e.event.start.timestamp : undefined;
+    await until('Feishu', async () => {
+      const f = (await feishuInstances(w, SERIES, NOW, NOW + 90 * DAY)).find((i) => i.id === key);
+      return Number(f?.start) === moved;
+    });
+    await until('Google', async () => startOf(await copyOf(w, pairs.google, key)) === moved);
+    await settle(w.service);
+    // the Outlook exception carried its series' origin tag: it now names its own occurrence
+    const copy = (await spokeEvents(w, pairs.graph)).find((r) => r.ref.id === occ.id);
+    expect(copy?.tag).toEqual({ pair: pairs.graph.id, key });
+    expect((await spokeEvents(w, pairs.graph)).filter((r) => r.tag?.key === SERIES)).toHaveLength(1);
+    const q = await quietPeriod(w);
+    expect(q.writes).toEqual({ feishu: [], google: [], graph: [] });
   });
 });
