@@ -56,8 +56,8 @@ export const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   }),
   fc.record({
     k: fc.constant('deliveries' as const),
-    drop: fc.constantFrom(0, 0.5, 1),
-    duplicate: fc.constantFrom(0, 0.5, 1),
+    drop: fc.constantFrom(0, 0.3, 0.7),
+    duplicate: fc.constantFrom(0, 0.3, 0.7),
   }),
   fc.record({ k: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 1500 }) }),
 );

@@ -42,6 +42,13 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => closeServe(w));
 
+/** How lossy the deliveries are from the start of a run (commands may change it). */
+const deliveries = fc.record({
+  k: fc.constant('deliveries' as const),
+  drop: fc.constantFrom(0, 0.25, 0.5),
+  duplicate: fc.constantFrom(0, 0.25, 0.5),
+});
+
 /** Every calendar read again (serve's polling safety net), until the queues drain. */
 async function pollAll() {
   const { service } = w;
@@ -70,39 +77,45 @@ async function duplicatedTitles(): Promise<string[]> {
 describe('random changes on all three sides through serve, then quiescence and one reconcile', () => {
   it('ends with all three calendars agreeing, no duplicates, and a quiet period', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(cmd, { minLength: 3, maxLength: 8 }), async (cmds: Cmd[]) => {
-        const ctx = { w, pairs, invitation };
-        try {
-          for (const c of cmds) await perform(ctx, c);
-        } finally {
-          await clearFaults(w);
-          w.relay!.drop = 0;
-          w.relay!.duplicate = 0;
-        }
-        if (process.env.PROP_DEBUG) console.log(JSON.stringify(cmds), JSON.stringify(w.relay!.counts));
-        // quiescence: whatever the lost deliveries and failed jobs left behind, the polls bring
-        await settle(w.service, 1000, 120_000);
-        await pollAll();
-        await pollAll();
-        const rec = await runReconcile(w.app);
-        expect(rec.reverse.flatMap((x) => x.failures)).toEqual([]);
-        await settle(w.service, 1000, 120_000);
-        const resolved = await resolvePairs(w.app);
-        const { perSpoke } = await readParity(
-          w.app,
-          resolved.pairs,
-          policyOf(w.app.config),
-          resolved.attendeeFor,
-        );
-        for (const [spoke, p] of Object.entries(perSpoke)) {
-          expect({ spoke, ...p.examples }).toEqual({ spoke, missing: [], extra: [], differing: [] });
-          expect(exact(p)).toBe(true);
-        }
-        expect(await duplicatedTitles()).toEqual([]);
-        const q = await quietPeriod(w, 1500);
-        expect(q.writes).toEqual({ feishu: [], google: [], graph: [] });
-        expect(q.graphSame).toBe(true);
-      }),
+      fc.asyncProperty(
+        deliveries,
+        fc.array(cmd, { minLength: 3, maxLength: 8 }),
+        async (lossy, cmds: Cmd[]) => {
+          const ctx = { w, pairs, invitation };
+          try {
+            await perform(ctx, lossy);
+            for (const c of cmds) await perform(ctx, c);
+          } finally {
+            await clearFaults(w);
+            w.relay!.drop = 0;
+            w.relay!.duplicate = 0;
+          }
+          if (process.env.PROP_DEBUG)
+            console.log(JSON.stringify([lossy, ...cmds]), JSON.stringify(w.relay!.counts));
+          // quiescence: whatever the lost deliveries and failed jobs left behind, the polls bring
+          await settle(w.service, 1000, 120_000);
+          await pollAll();
+          await pollAll();
+          const rec = await runReconcile(w.app);
+          expect(rec.reverse.flatMap((x) => x.failures)).toEqual([]);
+          await settle(w.service, 1000, 120_000);
+          const resolved = await resolvePairs(w.app);
+          const { perSpoke } = await readParity(
+            w.app,
+            resolved.pairs,
+            policyOf(w.app.config),
+            resolved.attendeeFor,
+          );
+          for (const [spoke, p] of Object.entries(perSpoke)) {
+            expect({ spoke, ...p.examples }).toEqual({ spoke, missing: [], extra: [], differing: [] });
+            expect(exact(p)).toBe(true);
+          }
+          expect(await duplicatedTitles()).toEqual([]);
+          const q = await quietPeriod(w, 1500);
+          expect(q.writes).toEqual({ feishu: [], google: [], graph: [] });
+          expect(q.graphSame).toBe(true);
+        },
+      ),
       {
         numRuns: Number(process.env.FEISYNC_PROPERTY_RUNS ?? 3),
         endOnFailure: true,
