@@ -21,6 +21,7 @@ import type {
   WriteResult,
 } from '../../src/ports/connector.ts';
 import type { ChangeFeed } from '../../src/ports/feed.ts';
+import type { SeriesReader } from '../../src/ports/series.ts';
 import { type BatchRequest, type BatchResult, runBatched } from './batch.ts';
 import { listChanges } from './changes.ts';
 import { calendarBase, GraphClient, type GraphClientOptions } from './client.ts';
@@ -29,6 +30,7 @@ import { graphFeed } from './feed.ts';
 import { tagValue, toGraph, transactionIdOf } from './mapper.ts';
 import { graphReply } from './reply.ts';
 import { graphRooms, roomAnswers } from './rooms.ts';
+import { graphSeries, heldRecurrence } from './series.ts';
 import { TaggedCopies } from './tagged.ts';
 import { localToUtc } from './time.ts';
 
@@ -55,6 +57,7 @@ export interface GraphConnector extends CalendarConnector {
   listRooms(): Promise<RoomInfo[]>;
   readonly rooms: RoomAccess;
   readonly feed: ChangeFeed;
+  readonly series: SeriesReader;
   /** Requests sent as `$batch` by the last write() calls, for figures. */
   readonly stats: { batches: number };
 }
@@ -354,6 +357,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       visibilities: ['default', 'private'],
       untilAsDate: true,
       tentativeIsBusy: true,
+      heldRecurrence: (ev) => heldRecurrence(ev, options.allDayTimeZone),
     },
     client,
     stats,
@@ -364,6 +368,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
     listRooms,
     rooms: graphRooms(client),
     feed: graphFeed(client, { lifetimeMinutes: options.subscriptionMinutes }),
+    series: graphSeries(client, stats),
     reply: graphReply(client),
   };
 }

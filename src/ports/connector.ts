@@ -1,5 +1,6 @@
 import type { BridgeError, CanonicalEvent, InstanceKey, Provider, Rsvp } from '../core/index.ts';
 import type { ChangeFeed } from './feed.ts';
+import type { SeriesReader } from './series.ts';
 
 /** A calendar on some provider: its owner (Feishu open_id, Google user e-mail, Graph mailbox) and id. */
 export interface CalendarRef {
@@ -177,6 +178,13 @@ export interface Capabilities {
   untilAsDate?: boolean;
   /** Tentative and free/busy share one field (Graph's showAs): a tentative event reads back as busy. */
   tentativeIsBusy?: boolean;
+  /**
+   * The recurrence lines a series written as `ev` reads back with, where the provider cannot hold
+   * every rule (Graph: a rule widened to a pattern, its extra occurrences deleted, or none at all when
+   * the series had to be written as its first occurrence). Two-way pairs take such a copy's rule as
+   * unchanged. Absent: the rule reads back as written.
+   */
+  heldRecurrence?: (ev: CanonicalEvent) => string[];
 }
 
 export interface CalendarConnector {
@@ -214,4 +222,6 @@ export interface CalendarConnector {
   ): Promise<WriteResult>;
   /** Push notifications of changes (spokes on two-way pairs; see ChangeFeed). */
   readonly feed?: ChangeFeed;
+  /** Occurrences deleted from series, where the change feed cannot name them (see SeriesReader). */
+  readonly series?: SeriesReader;
 }

@@ -16,6 +16,7 @@ import {
   occurrenceOf,
   ownerRsvpChange,
   toFeishu,
+  withHeldRule,
   writableFields,
 } from './reverse-map.ts';
 import type { ReverseRun } from './reverse-types.ts';
@@ -127,8 +128,7 @@ export function settled(
  */
 export async function applyChange(run: ReverseRun, r: RemoteEvent, key: InstanceKey, link: Link | undefined) {
   const k = formatKey(key);
-  const spokeProj = comparable({ ...r.event, key }, run.policy);
-  if ('skip' in spokeProj) {
+  if ('skip' in comparable({ ...r.event, key }, run.policy)) {
     run.counts.skipped += 1;
     return;
   }
@@ -147,6 +147,15 @@ export async function applyChange(run: ReverseRun, r: RemoteEvent, key: Instance
   let base: CanonicalEvent | undefined;
   if (link?.base) base = JSON.parse(link.base) as CanonicalEvent;
   else if (!link || link.feishuFingerprint === projected.fingerprint) base = projected.event;
+  // a rule the spoke holds widened (or not at all) is no change of the spoke's
+  const spokeProj = comparable(
+    withHeldRule({ ...r.event, key }, base ?? projected.event, run.policy),
+    run.policy,
+  );
+  if ('skip' in spokeProj) {
+    run.counts.skipped += 1;
+    return;
+  }
   const fields = mergeFields(run.policy.fields);
   const m = merge(base, projected.event, spokeProj.event, run.pair.conflicts ?? run.deps.conflicts, fields);
   if (m.conflicts.length) run.counts.conflicts += 1;
@@ -169,8 +178,10 @@ export async function applyChange(run: ReverseRun, r: RemoteEvent, key: Instance
   }
   const forward = forwardFor(run, now);
   let toFeishuFields: MergeField[] = writableFields(now, m.toFeishu, run.policy);
-  // an untagged copy (an adopted event, an occurrence changed on a spoke-born series) gets our tag
-  let toSpoke = m.toSpoke.length > 0 || toFeishuFields.length < m.toFeishu.length || !r.tag;
+  // an untagged copy (an adopted event, an occurrence changed on a spoke-born series) gets our tag, and
+  // so does an occurrence changed on the spoke that carries its series' tag (Graph copies it over)
+  const tagged = r.tag?.pair === run.pair.id && r.tag.key === k;
+  let toSpoke = m.toSpoke.length > 0 || toFeishuFields.length < m.toFeishu.length || !tagged;
   let merged = m.event;
   // fields Feishu may not take from this copy (hidden on a busy-only private event) are set back
   for (const f of m.toFeishu) if (!toFeishuFields.includes(f)) setField(merged, projected.event, f);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { type Attendee, blankEvent, type CanonicalEvent } from '../core/index.ts';
 import type { SyncPolicy } from './pair.ts';
-import { beyondRsvp, occurrenceOf, ownerRsvpChange, toFeishu, writableFields } from './reverse-map.ts';
+import {
+  beyondRsvp,
+  occurrenceOf,
+  occursAt,
+  ownerRsvpChange,
+  toFeishu,
+  withHeldRule,
+  writableFields,
+} from './reverse-map.ts';
 
 const zone = 'Asia/Shanghai';
 const ev = (over: Partial<CanonicalEvent> = {}): CanonicalEvent => ({
@@ -107,5 +115,55 @@ describe('reverse mapping (spoke -> Feishu)', () => {
     const day = occurrenceOf(allDay, Date.parse('2027-01-11T00:00:00Z') / 1000);
     expect(day.start).toEqual({ date: '2027-01-11' });
     expect(day.end).toEqual({ date: '2027-01-12' });
+  });
+});
+
+describe('occursAt', () => {
+  // 1_800_000_000 is 2027-01-15T08:00:00Z, 16:00 in Shanghai (a Friday)
+  const weekly = ev({ recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'] });
+  const week = 7 * 86_400;
+  it('says whether a series has an occurrence at an original time', () => {
+    expect(occursAt(weekly, 1_800_000_000)).toBe(true);
+    expect(occursAt(weekly, 1_800_000_000 + 3 * week)).toBe(true);
+    expect(occursAt(weekly, 1_800_000_000 + 4 * week)).toBe(false); // past COUNT
+    expect(occursAt(weekly, 1_800_000_000 + week + 3600)).toBe(false); // not a start of the rule
+    expect(occursAt(ev(), 1_800_000_000)).toBe(false); // not a series
+  });
+  it('keeps wall time across DST, leaves EXDATEs out, and takes all-day occurrences at 00:00 UTC', () => {
+    const berlin = ev({
+      start: { timestamp: 1_800_000_000, timeZone: 'Europe/Berlin' },
+      end: { timestamp: 1_800_003_600, timeZone: 'Europe/Berlin' },
+      recurrence: ['RRULE:FREQ=WEEKLY', 'EXDATE;TZID=Europe/Berlin:20270129T090000'],
+    });
+    // 09:00 Berlin: 08:00Z in winter, 07:00Z in summer (2027-04-02)
+    expect(occursAt(berlin, 1_800_000_000 + 11 * week - 3600)).toBe(true);
+    expect(occursAt(berlin, 1_800_000_000 + 11 * week)).toBe(false);
+    expect(occursAt(berlin, 1_800_000_000 + 2 * week)).toBe(false);
+    const allDay = ev({
+      start: { date: '2027-01-15' },
+      end: { date: '2027-01-16' },
+      recurrence: ['RRULE:FREQ=DAILY'],
+    });
+    expect(occursAt(allDay, Date.parse('2027-01-20T00:00:00Z') / 1000)).toBe(true);
+    expect(occursAt(allDay, Date.parse('2027-01-20T08:00:00Z') / 1000)).toBe(false);
+  });
+});
+
+describe('withHeldRule', () => {
+  const base = ev({ recurrence: ['RRULE:FREQ=WEEKLY;BYMONTH=1,3'] });
+  const held = { ...policy, target: { heldRecurrence: () => ['RRULE:FREQ=WEEKLY'] } };
+  it('takes a rule the spoke holds widened as no change, and anything else as it is', () => {
+    expect(withHeldRule(ev({ recurrence: ['RRULE:FREQ=WEEKLY'] }), base, held).recurrence).toEqual(
+      base.recurrence,
+    );
+    expect(withHeldRule(ev({ recurrence: ['RRULE:FREQ=DAILY'] }), base, held).recurrence).toEqual([
+      'RRULE:FREQ=DAILY',
+    ]);
+    expect(withHeldRule(ev({ recurrence: ['RRULE:FREQ=WEEKLY'] }), base, policy).recurrence).toEqual([
+      'RRULE:FREQ=WEEKLY',
+    ]);
+    expect(withHeldRule(ev({ recurrence: ['RRULE:FREQ=WEEKLY'] }), undefined, held).recurrence).toEqual([
+      'RRULE:FREQ=WEEKLY',
+    ]);
   });
 });

@@ -2,10 +2,21 @@
  * Spoke -> Feishu mapping for two-way pairs. Pure.
  * - `comparable`: a spoke copy shaped like the pair's projection of Feishu events, so the two compare;
  * - `occurrenceOf`: the plain occurrence of a series that has no exception at that time yet;
+ * - `occursAt`: whether a series' rule has an occurrence at an original time;
  * - `toFeishu`: the Feishu event after a merge: Feishu's own event with the merged fields taken over,
  *   attendees translated back to Feishu's identities.
  */
-import type { Attendee, CanonicalEvent, Provider } from '../core/index.ts';
+import {
+  type Attendee,
+  blankEvent,
+  type CanonicalEvent,
+  fingerprint,
+  type Provider,
+  type SyncField,
+} from '../core/index.ts';
+import { expandRecurrence } from '../core/recurrence/index.ts';
+import { getZone, parseLocal } from '../core/recurrence/local-time.ts';
+import { localDateTime } from '../core/time.ts';
 import { fieldValue, type MergeField, setField } from './merge.ts';
 import type { SyncPolicy } from './pair.ts';
 import { type Projection, project } from './project.ts';
@@ -23,6 +34,19 @@ export function comparable(ev: CanonicalEvent, policy: SyncPolicy): Projection {
   return project(ev, { ...policy, privateEvents: 'copy', target });
 }
 
+/**
+ * The spoke copy with the rule of `base` (the last synced version) when the spoke could not hold that
+ * rule and holds what it makes of it (`heldRecurrence`): a rule widened for Graph is no change.
+ */
+export function withHeldRule(spoke: CanonicalEvent, base: CanonicalEvent | undefined, policy: SyncPolicy) {
+  const held = policy.target?.heldRecurrence;
+  if (!held || !base || base.key.originalTime !== 0 || base.recurrence.length === 0) return spoke;
+  const same = (a: string[], b: string[]) =>
+    a.length === b.length && a.every((x, i) => x.toUpperCase() === b[i].toUpperCase());
+  if (same(spoke.recurrence, base.recurrence) || !same(spoke.recurrence, held(base))) return spoke;
+  return { ...spoke, recurrence: [...base.recurrence] };
+}
+
 /** The occurrence at `originalTime` of a series master, as it is when nothing changed it. */
 export function occurrenceOf(master: CanonicalEvent, originalTime: number): CanonicalEvent {
   const out: CanonicalEvent = { ...master, key: { uid: master.key.uid, originalTime }, recurrence: [] };
@@ -37,6 +61,46 @@ export function occurrenceOf(master: CanonicalEvent, originalTime: number): Cano
     out.end = { date: new Date(Date.parse(day) + days).toISOString().slice(0, 10) };
   }
   return out;
+}
+
+/** The fingerprint of any cancelled occurrence (a cancelled event is only its status). */
+export function cancelledFingerprint(fields: readonly SyncField[]): string {
+  const blank = blankEvent(
+    { uid: 'x', originalTime: 1 },
+    { date: '2000-01-01' },
+    { date: '2000-01-02' },
+    'feishu',
+  );
+  return fingerprint({ ...blank, status: 'cancelled' }, fields);
+}
+
+/**
+ * Whether the series `master` has an occurrence whose original start is `originalTime` (Unix seconds;
+ * all-day occurrences at 00:00 UTC of their date), by its RRULE and EXDATEs. A rule that cannot be
+ * expanded answers false.
+ */
+export function occursAt(master: CanonicalEvent, originalTime: number): boolean {
+  const rrule = master.recurrence.find((l) => /^RRULE:/i.test(l))?.slice(6);
+  if (!rrule) return false;
+  const exdates = master.recurrence
+    .filter((l) => /^EXDATE/i.test(l))
+    .flatMap((l) => l.slice(l.indexOf(':') + 1).split(','));
+  try {
+    if ('date' in master.start) {
+      if (originalTime % 86_400 !== 0) return false;
+      const day = new Date(originalTime * 1000).toISOString().slice(0, 10);
+      return expandRecurrence(rrule, master.start.date, 'UTC', { until: day, exdates }).at(-1) === day;
+    }
+    const zone = master.start.timeZone;
+    const dtstart = localDateTime(master.start.timestamp, zone);
+    const last = expandRecurrence(rrule, dtstart, zone, {
+      until: localDateTime(originalTime, zone),
+      exdates,
+    }).at(-1);
+    return last !== undefined && getZone(zone).toUtc(parseLocal(last)!.t) === originalTime;
+  } catch {
+    return false;
+  }
 }
 
 /** Fields of a private event that `busy-only` hides on the spoke: never taken back from it. */

@@ -3,14 +3,7 @@
  * already has its iCalUID, else created in Feishu, tagged on the spoke and fanned out), and a linked
  * copy deleted on the spoke (the Feishu event deleted when the owner organizes it, else declined).
  */
-import {
-  BridgeError,
-  blankEvent,
-  fingerprint,
-  formatKey,
-  type InstanceKey,
-  parseKey,
-} from '../core/index.ts';
+import { BridgeError, type CanonicalEvent, formatKey, type InstanceKey, parseKey } from '../core/index.ts';
 import type { Link, RemoteEvent, WriteOp } from '../ports/index.ts';
 import { emptyLink } from './apply.ts';
 import { DECLINED_ON_SPOKE } from './diff.ts';
@@ -25,7 +18,7 @@ import {
   writeFeishu,
   writeSpoke,
 } from './reverse-apply.ts';
-import { bornOnSpoke, comparable } from './reverse-map.ts';
+import { bornOnSpoke, cancelledFingerprint, comparable } from './reverse-map.ts';
 import type { ReverseRun } from './reverse-types.ts';
 
 /** An event created on the spoke: adopted (same iCalUID already in Feishu) or created in Feishu. */
@@ -86,20 +79,16 @@ export async function applyBorn(run: ReverseRun, r: RemoteEvent) {
 }
 
 /** A linked copy deleted on the spoke: the Feishu event is deleted when the owner organizes it, else declined. */
-export async function applyRemoval(run: ReverseRun, link: Link) {
+export async function applyRemoval(run: ReverseRun, link: Link, known?: CanonicalEvent) {
   const key: InstanceKey = { uid: link.uid, originalTime: link.originalTime };
   const k = formatKey(key);
   // an occurrence already cancelled both sides: the spoke dropping it (Graph deletes a cancelled
   // occurrence) is our own cancellation coming back
-  const cancelled = {
-    ...blankEvent(key, { date: '2000-01-01' }, { date: '2000-01-02' }, 'feishu'),
-    status: 'cancelled' as const,
-  };
-  if (key.originalTime !== 0 && link.feishuFingerprint === fingerprint(cancelled, run.policy.fields)) {
+  if (key.originalTime !== 0 && link.feishuFingerprint === cancelledFingerprint(run.policy.fields)) {
     run.counts.echoes += 1;
     return;
   }
-  const now = await feishuNow(run, key);
+  const now = known ?? (await feishuNow(run, key));
   const save = (row: Partial<Link>) => run.deps.store.save([{ ...link, ...row, lastSyncedAt: new Date() }]);
   if (!now) {
     if (!run.dryRun) await save({ tombstone: true });

@@ -4,7 +4,9 @@
  * - our own write coming back (same version, or the fingerprint we last wrote or saw): dropped;
  * - a change of a linked copy, or a new exception of a linked series: merged and written;
  * - an event born on the spoke: adopted or created in Feishu, then on the other spokes;
- * - a linked copy deleted: deleted in Feishu (the owner organizes it) or declined.
+ * - a linked copy deleted: deleted in Feishu (the owner organizes it) or declined;
+ * - a removal no link knows (Graph names an occurrence deleted on its own by its instance id only):
+ *   the linked series are asked which occurrences they lost (reverse-series.ts), as on reconcile.
  * Every pair sharing the spoke calendar is served by one read: a tagged event belongs to the pair its
  * tag names; an untagged one to the first pair of the group (the user's main calendar).
  */
@@ -14,7 +16,8 @@ import { type Counts, type Failure, zeroCounts } from './apply.ts';
 import type { Pair } from './pair.ts';
 import { inWindow } from './project.ts';
 import { applyChange } from './reverse-apply.ts';
-import { comparable } from './reverse-map.ts';
+import { comparable, withHeldRule } from './reverse-map.ts';
+import { applyDeletedOccurrences } from './reverse-series.ts';
 import { applyBorn, applyRemoval } from './reverse-spoke-events.ts';
 import {
   type PlanStep,
@@ -63,6 +66,8 @@ export async function pullSpoke(
   let next: string | undefined;
   let error: string | undefined;
   const seen = new Set<string>();
+  // removals no link knows (Graph: an occurrence deleted on its own names only its instance id)
+  let unknown = 0;
   try {
     let pages = spoke.listChanges(home.target, cursor)[Symbol.asyncIterator]();
     for (;;) {
@@ -76,7 +81,7 @@ export async function pullSpoke(
         continue;
       }
       for (const u of page.upserts) seen.add(u.ref.id);
-      await handlePage(
+      unknown += await handlePage(
         runs,
         home,
         page.upserts,
@@ -88,6 +93,7 @@ export async function pullSpoke(
     error = e instanceof Error ? e.message : String(e);
   }
   if (!error && full && options.absentAreDeleted && seen.size > 0) await absent(runs, seen);
+  if (!error && (unknown > 0 || options.absentAreDeleted)) await applyDeletedOccurrences(runs.values());
   const all = [...runs.values()];
   const clean = !error && all.every((r) => r.counts.failed === 0);
   const advance = clean && !options.dryRun && next !== undefined;
@@ -132,7 +138,7 @@ async function handlePage(
   home: Pair,
   upserts: RemoteEvent[],
   removed: string[],
-) {
+): Promise<number> {
   const store = runs.get(home.id)!.deps.store;
   const pairIds = [...runs.keys()];
   // links by spoke id (deletions name only the id; spoke-born events have no tag) and by key
@@ -198,12 +204,15 @@ async function handlePage(
     }
     await applyChange(run, r, key, link);
   }
+  let unknown = 0;
   for (const id of removed) {
     const link = bySpoke.get(id);
+    if (!link) unknown += 1;
     if (!link || link.tombstone) continue;
     const run = runs.get(link.pairId);
     if (run) await applyRemoval(run, link);
   }
+  return unknown;
 }
 
 function keyOf(r: RemoteEvent): InstanceKey {
@@ -221,7 +230,8 @@ function keyOf(r: RemoteEvent): InstanceKey {
 /** Our own write coming back: the version we saved, or the content we last wrote or saw. */
 function isEcho(run: ReverseRun, r: RemoteEvent, link: Link): boolean {
   if (r.ref.version && link.spokeVersion && r.ref.version === link.spokeVersion) return true;
-  const p = comparable(r.event, run.policy);
+  const base = link.base ? (JSON.parse(link.base) as CanonicalEvent) : undefined;
+  const p = comparable(withHeldRule(r.event, base, run.policy), run.policy);
   const fp = 'event' in p ? p.fingerprint : fingerprint(r.event, run.policy.fields);
   return fp === link.spokeFingerprint;
 }

@@ -4,6 +4,7 @@
  * lands whole and tagged; each time, the next run is quiet and Exchange dropping a cancelled
  * occurrence is no second cancellation.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSync } from '../../src/app/sync-run.ts';
 import { formatKey, parseKey } from '../../src/core/index.ts';
@@ -118,6 +119,76 @@ describe('two-way series', () => {
     const graph = await copyOf(w, pairs.graph, key);
     expect(graph === undefined || graph.event.status === 'cancelled').toBe(true);
     await quiet();
+  });
+
+  it('an occurrence deleted in Outlook is cancelled in Feishu and on Google; a rule widened for Exchange loses nothing', async () => {
+    const { control } = await import('../../src/app/emulators.ts');
+    const { runReconcile } = await import('../../src/app/reconcile-run.ts');
+    const start = NOW - (NOW % 3600) + 3 * 86_400;
+    const series = (id: string, rule: string) =>
+      control(w.em.feishu, 'events', {
+        op: 'create',
+        calendar_id: user().calendarId,
+        event: {
+          event_id: id,
+          summary: `Series ${rule}`,
+          start_time: { timestamp: String(start), timezone: 'Europe/Berlin' },
+          end_time: { timestamp: String(start + 1800), timezone: 'Europe/Berlin' },
+          recurrence: rule,
+        },
+      });
+    const weekly = `${randomUUID()}_0`;
+    const widened = `${randomUUID()}_0`;
+    await series(weekly, 'FREQ=WEEKLY;COUNT=6');
+    // weekly in this month and the one after next: Graph has no such pattern; weekly with the weeks of
+    // the month between deleted stands in
+    const month = new Date((start + 7200) * 1000).getUTCMonth() + 1;
+    await series(widened, `FREQ=WEEKLY;BYMONTH=${month},${((month + 1) % 12) + 1};COUNT=8`);
+    expect((await runSync(w.app)).ok).toBe(true);
+    const state = (await (await fetch(`${w.em.graph}/_emulator/state`)).json()) as any;
+    const wide = (await copyOf(w, pairs.graph, widened))!;
+    expect(state.events.find((e: any) => e.id === wide.ref.id).cancelledOccurrences.length).toBeGreaterThan(
+      0,
+    );
+    // the widened copy's extra occurrences are deleted on Exchange: a reconcile asks, cancels nothing
+    let mark = await marks(w);
+    expect((await runReconcile(w.app)).ok).toBe(true);
+    expect((await writesSince(w, mark)).feishu).toEqual([]);
+
+    const { GraphClient } = await import('../../connectors/graph/client.ts');
+    const t = w.tenant.seeds.graph.tenants[0];
+    const api = new GraphClient({
+      tenantId: t.tenant_id,
+      clientId: t.client_id,
+      clientSecret: t.client_secret,
+      baseUrl: w.em.graph,
+      authorityUrl: w.em.graph,
+    }).api;
+    const mailbox = `/users/${encodeURIComponent(user().exchangeEmail)}`;
+    const master = (await copyOf(w, pairs.graph, weekly))!;
+    const listed = await api
+      .api(`${mailbox}/events/${encodeURIComponent(master.ref.id)}/instances`)
+      .query({
+        startDateTime: new Date(NOW * 1000).toISOString(),
+        endDateTime: new Date((NOW + 90 * 86_400) * 1000).toISOString(),
+      })
+      .get();
+    const occ = listed.value[1];
+    const originalTime = Date.parse(occ.originalStart) / 1000;
+    await api.api(`${mailbox}/events/${encodeURIComponent(occ.id)}`).delete();
+    mark = await marks(w);
+    expect((await runSync(w.app)).ok).toBe(true);
+    const writes = await writesSince(w, mark);
+    expect(writes.feishu).toHaveLength(1);
+    expect(writes.google).toHaveLength(1);
+    const key = formatKey({ uid: parseKey(weekly).uid, originalTime });
+    expect((await feishuEvent(w, pairs.graph, key))?.status).toBe('cancelled');
+    const g = await copyOf(w, pairs.google, key);
+    expect(g === undefined || g.event.status === 'cancelled').toBe(true);
+    await quiet();
+    mark = await marks(w);
+    expect((await runReconcile(w.app)).ok).toBe(true);
+    expect(await writesSince(w, mark)).toEqual({ feishu: [], google: [], graph: [] });
   });
 
   it('a weekly series created on Google with an occurrence moved before any sync lands whole, tagged', async () => {

@@ -5,91 +5,55 @@
  * as jobs, and reach Feishu and the other spoke (read back through the three SDKs); Feishu's change
  * events for our own writes come back as echoes; once settled, a quiet period writes nothing.
  */
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calendarFor } from '../../connectors/google/emulator/testkit.ts';
 import { control } from '../../src/app/emulators.ts';
-import { type Service, startService } from '../../src/app/serve.ts';
-import type { Config } from '../../src/config/index.ts';
-import { loadConfig } from '../../src/config/index.ts';
+import type { Service } from '../../src/app/serve.ts';
 import { type CanonicalEvent, formatKey } from '../../src/core/index.ts';
 import type { Pair } from '../../src/sync/pair.ts';
 import { googleDrift, graphDrift } from '../support/drift.ts';
+import {
+  closeServe,
+  openServe,
+  quietPeriod,
+  type ServeWorld,
+  settle as settleOf,
+  until,
+} from './twoway-serve-world.ts';
 import {
   copyOf,
   feishuEvent,
   graphVersions,
   marks,
   NOW,
-  openTwoWay,
   pairsOf,
   seedInvitation,
   someSingle,
   spokeEvents,
-  type TwoWayWorld,
   writesSince,
 } from './twoway-world.ts';
 
-let w: TwoWayWorld;
+let w: ServeWorld;
 let service: Service;
 let pairs: Record<'google' | 'graph', Pair>;
 let invitation: string;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** No pull or spoke job waiting or running for a second and a half. */
-async function settle() {
-  let quietSince = 0;
-  await until(
-    'the queues to drain',
-    async () => {
-      let busy = 0;
-      for (const q of ['pull', 'spoke', 'calendars'])
-        busy += await service.boss.getQueueSize(q, { before: 'completed' });
-      if (busy > 0) quietSince = 0;
-      else if (!quietSince) quietSince = Date.now();
-      return quietSince > 0 && Date.now() - quietSince > 1500;
-    },
-    60_000,
-  );
-}
+const settle = () => settleOf(service);
 
 beforeAll(async () => {
-  w = await openTwoWay('feishu-wins');
-  invitation = await seedInvitation(w, 'Invitation answered on Google', NOW + 6 * 86_400);
-  // the service opens the same database: the world's app (which consented the users) steps aside
-  await w.app.close();
-  const config: Config = loadConfig(w.configFile);
-  config.server.public_url = undefined;
-  await control(w.em.feishu, 'push', { aggregateMs: 50, retryDelaysMs: [200, 400, 800] });
-  const { default: pino } = await import('pino');
-  service = await startService(config, w.configFile, {
-    unthrottled: true,
-    port: 0,
-    log: pino({ level: process.env.SERVE_LOG ?? 'silent' }),
-    retryLimit: 1,
-    retryDelay: 1,
-  });
-  w.app = service.app;
-  const app0 = w.tenant.seeds.feishu.apps[0];
-  await control(w.em.feishu, 'seed', { apps: [{ ...app0, event_url: `${service.url}/webhooks/feishu` }] });
+  w = await openServe(
+    'feishu-wins',
+    {
+      ready: async (sw) => !!(await copyOf(sw, (await pairsOf(sw)).graph, invitation)),
+    },
+    async (w0) => {
+      invitation = await seedInvitation(w0, 'Invitation answered on Google', NOW + 6 * 86_400);
+    },
+  );
+  service = w.service;
   pairs = await pairsOf(w);
-  await until('the initial sync on both spokes', async () => !!(await copyOf(w, pairs.graph, invitation)));
-  await settle();
 }, 120_000);
-afterAll(async () => {
-  await service?.close();
-  await w?.em.close();
-  if (w) rmSync(w.dir, { recursive: true, force: true });
-});
+afterAll(() => closeServe(w));
 
 const user = () => w.tenant.users[0];
 
@@ -315,20 +279,9 @@ describe('two-way through feisync serve', () => {
   });
 
   it('once settled, a quiet period (with a poll of every calendar) writes nothing anywhere', async () => {
-    await settle();
-    const before = await marks(w);
-    const versions = await graphVersions(w);
-    // the safety net runs meanwhile: every Feishu calendar and every spoke calendar read again
-    const { sendPull } = await import('../../src/jobs/boss.ts');
-    const { sendSpoke } = await import('../../src/app/spoke-worker.ts');
-    for (const p of service.worker.resolution()!.pairs) {
-      await sendPull(service.boss, p.feishu.id);
-      await sendSpoke(service.boss, { pairId: p.id, action: 'pull' });
-    }
-    await new Promise((r) => setTimeout(r, 3000));
-    await settle();
-    expect(await writesSince(w, before)).toEqual({ feishu: [], google: [], graph: [] });
-    expect(await graphVersions(w)).toEqual(versions);
+    const q = await quietPeriod(w);
+    expect(q.writes).toEqual({ feishu: [], google: [], graph: [] });
+    expect(q.graphSame).toBe(true);
   });
 });
 

@@ -5,9 +5,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as lark from '@larksuiteoapi/node-sdk';
+import { TokenCache } from '../../connectors/feishu/cache.ts';
+import { GraphClient } from '../../connectors/graph/client.ts';
 import type { App } from '../../src/app/compose.ts';
 import { generateTenant, type Tenant } from '../../src/app/demo/tenant.ts';
-import type { Emulators } from '../../src/app/emulators.ts';
+import { control, type Emulators } from '../../src/app/emulators.ts';
 import { resolvePairs } from '../../src/app/pairs.ts';
 import type { CanonicalEvent } from '../../src/core/index.ts';
 import type { RemoteEvent } from '../../src/ports/index.ts';
@@ -195,4 +198,45 @@ export async function expectQuiet(w: TwoWayWorld) {
   expect(await writesSince(w, before)).toEqual({ feishu: [], google: [], graph: [] });
   expect(await graphVersions(w)).toEqual(versions);
   return r;
+}
+
+/** The Graph SDK client as a user or another tool would use it (not Feisync's connector). */
+export function graphApiOf(w: TwoWayWorld) {
+  const t = w.tenant.seeds.graph.tenants[0];
+  return new GraphClient({
+    tenantId: t.tenant_id,
+    clientId: t.client_id,
+    clientSecret: t.client_secret,
+    baseUrl: w.em.graph,
+    authorityUrl: w.em.graph,
+  }).api;
+}
+
+/** A series' instances in Feishu as the first user sees them (Lark SDK, the user's own token). */
+export async function feishuInstances(w: TwoWayWorld, eventId: string, from: number, to: number) {
+  const user = w.tenant.users[0];
+  const app = w.tenant.seeds.feishu.apps[0];
+  const client = new lark.Client({
+    appId: app.app_id,
+    appSecret: app.app_secret,
+    domain: w.em.feishu,
+    cache: new TokenCache(),
+    logger: { error() {}, warn() {}, info() {}, debug() {}, trace() {} },
+  });
+  const grant = await control(w.em.feishu, 'user-token', { app_id: app.app_id, open_id: user.openId });
+  const out: { id: string; start: string; summary: string }[] = [];
+  let page_token: string | undefined;
+  do {
+    const r = await client.calendar.v4.calendarEvent.instances(
+      {
+        path: { calendar_id: user.calendarId, event_id: eventId },
+        params: { start_time: String(from), end_time: String(to), page_size: 500, page_token },
+      },
+      lark.withUserAccessToken(grant.access_token),
+    );
+    for (const i of r.data?.items ?? [])
+      out.push({ id: i.event_id!, start: i.start_time!.timestamp!, summary: i.summary ?? '' });
+    page_token = r.data?.has_more ? r.data.page_token : undefined;
+  } while (page_token);
+  return out;
 }

@@ -110,6 +110,36 @@ describe('graph emulator: delta', () => {
   });
 });
 
+describe('graph emulator: an occurrence deleted on its own', () => {
+  it('delta names it @removed by its instance id only; instances and calendarView drop it; v1.0 has no cancelledOccurrences', async () => {
+    const m = await kit.api.api(`${ann}/calendar/events`).post(weekly());
+    const rel = (link: string) => {
+      const u = new URL(link);
+      return `${u.pathname.slice(5)}${u.search}`;
+    };
+    let page = await kit.api
+      .api(
+        `${ann}/calendarView/delta?startDateTime=${window.startDateTime}&endDateTime=${window.endDateTime}`,
+      )
+      .get();
+    while (page['@odata.nextLink']) page = await kit.api.api(rel(page['@odata.nextLink'])).get();
+    const occ = (await kit.api.api(`${ann}/events/${m.id}/instances`).query(window).get()).value;
+    await kit.api.api(`${ann}/events/${occ[3].id}`).delete();
+    const d = await kit.api.api(rel(page['@odata.deltaLink'])).get();
+    expect(d.value).toEqual([
+      { '@odata.type': '#microsoft.graph.event', id: occ[3].id, '@removed': { reason: 'deleted' } },
+    ]);
+    const after = (await kit.api.api(`${ann}/events/${m.id}/instances`).query(window).get()).value;
+    expect(after.map((i: any) => i.id)).toEqual(
+      occ.filter((_: any, k: number) => k !== 3).map((i: any) => i.id),
+    );
+    const master = await kit.api.api(`${ann}/events/${m.id}`).get();
+    expect(master.cancelledOccurrences).toBeUndefined();
+    expect(master.changeKey).not.toBe(m.changeKey);
+    expect((await failure(kit.api.api(`${ann}/events/${occ[3].id}`).get())).status).toBe(404);
+  });
+});
+
 describe('graph emulator: $batch', () => {
   it('runs up to 20 requests, honours dependsOn with 424 and rejects more than 20', async () => {
     const body = (subject: string) => ({
