@@ -147,8 +147,8 @@ export async function runSync(app: App, options: SyncOptions = {}): Promise<Sync
     throw e;
   }
   const eventsSeconds = (performance.now() - started) / 1000;
-  eventsOnSpokes();
   if (!options.dryRun) options.onStage?.({ stage: 'events', seconds: eventsSeconds });
+  eventsOnSpokes();
   const filled = (await Promise.all(stage2)).flat();
   const attendeesSeconds = (performance.now() - started) / 1000;
   if (stage2.length) options.onStage?.({ stage: 'attendees', seconds: attendeesSeconds });
@@ -235,7 +235,7 @@ async function attendeesStage(
         if (of) options.onAttendees?.({ user, calendar, done, of, calendarDone: false });
       },
     },
-    { scope: afterDeferredPull ? 'all' : 'pending' },
+    { includeNew: afterDeferredPull },
   );
   if (last.of) options.onAttendees?.({ user, calendar, ...last, calendarDone: true });
   return out;

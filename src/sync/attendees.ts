@@ -62,12 +62,12 @@ export interface AttendeeDeps extends Omit<PullDeps, 'onProgress' | 'onListed' |
 
 export interface AttendeeOptions {
   /**
-   * Which events to read. `pending` (default): those whose link waits for its attendees. `all`:
-   * every event the listing leaves without them, for a stage started while the full pull that marks
-   * the links is still writing (`gate` or `lock` waits for those writes; an event whose link is not
-   * marked by then is left alone).
+   * Also read events that some pair has not on its spoke yet: for a stage started as soon as a full
+   * pull has listed, while that pull is still writing them (`gate` or `lock` waits for its writes; an
+   * event whose link is not marked by then is left alone). Its listing must come after the pull's,
+   * so that it never holds older data than the pull wrote. Default: only events whose link waits.
    */
-  scope?: 'pending' | 'all';
+  includeNew?: boolean;
 }
 
 export interface AttendeeResult {
@@ -106,12 +106,15 @@ export async function fillAttendees(
   };
   const read = deps.feishu.readAttendees?.bind(deps.feishu);
   if (!read) return finish();
-  const scope = options.scope ?? 'pending';
-  if (scope === 'pending' && [...(await deps.store.pendingAttendees(ids)).values()].every((n) => !n))
+  if (!options.includeNew && [...(await deps.store.pendingAttendees(ids)).values()].every((n) => !n))
     return finish();
   let todo: RemoteEvent[];
   try {
-    todo = nearestFirst(await candidates(pairs, deps, scope), (r) => r.event, deps.now ?? Date.now() / 1000);
+    todo = nearestFirst(
+      await candidates(pairs, deps, !!options.includeNew),
+      (r) => r.event,
+      deps.now ?? Date.now() / 1000,
+    );
   } catch (e) {
     return finish(failure(e, 'Feishu listing failed'));
   }
@@ -175,26 +178,19 @@ export async function fillAttendees(
   return finish(error);
 }
 
-/** The calendar's listed events that wait for their attendees on some pair, or may (`all`). */
-async function candidates(pairs: Pair[], deps: AttendeeDeps, scope: 'pending' | 'all') {
+/** The calendar's listed events that wait for their attendees on some pair (or may: `includeNew`). */
+async function candidates(pairs: Pair[], deps: AttendeeDeps, includeNew: boolean) {
   const out: RemoteEvent[] = [];
   for await (const page of deps.feishu.listChanges(pairs[0].feishu, null, { attendees: 'defer' })) {
     if (page.expired) throw new Error('Feishu refused a full listing as expired');
-    const mirrored = page.upserts.filter((u) => !('skip' in project(u.event, deps.policy)));
-    if (scope === 'all') {
-      out.push(...mirrored.filter((u) => u.attendeesPending));
-      continue;
-    }
+    const mirrored = page.upserts.filter(
+      (u) => u.attendeesPending && !('skip' in project(u.event, deps.policy)),
+    );
     const uids = [...new Set(mirrored.map((u) => u.event.key.uid))];
     const linked = await Promise.all(pairs.map((p) => deps.store.byUids(p.id, uids)));
-    out.push(
-      ...mirrored.filter((u) =>
-        linked.some((links) => {
-          const l = links.get(formatKey(u.event.key));
-          return !!l?.attendeesPending && !l.tombstone;
-        }),
-      ),
-    );
+    const waits = (l: Link | undefined) =>
+      l && !l.tombstone && l.spokeId !== null ? !!l.attendeesPending : includeNew;
+    out.push(...mirrored.filter((u) => linked.some((links) => waits(links.get(formatKey(u.event.key))))));
   }
   return out;
 }
