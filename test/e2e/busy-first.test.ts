@@ -16,9 +16,11 @@ import { generateTenant } from '../../src/app/demo/tenant.ts';
 import { control, type Emulators } from '../../src/app/emulators.ts';
 import { resolvePairs } from '../../src/app/pairs.ts';
 import { exact, readParity } from '../../src/app/parity-run.ts';
+import { startService } from '../../src/app/serve.ts';
 import { readStatus } from '../../src/app/status.ts';
 import { runSync } from '../../src/app/sync-run.ts';
 import { loadConfig } from '../../src/config/index.ts';
+import { sendPull } from '../../src/jobs/boss.ts';
 import type { RemoteEvent } from '../../src/ports/index.ts';
 import { distance } from '../../src/sync/nearest.ts';
 import { openWorld } from '../support/world.ts';
@@ -225,7 +227,78 @@ describe('busy time first', () => {
     const after = await readStatus(app.db.prisma);
     expect(after.pairs.every((p) => p.links.attendeesPending === 0)).toBe(true);
   }, 300_000);
+
+  it('serve: pulls of a calendar go on while its attendees stage reads, which then fills every copy', async () => {
+    const w = await world(2, 160);
+    await w.app.close();
+    // every attendee read takes 5 s: the attendees stages last a while
+    await faults(w.em, [{ match: { method: 'GET', path: READS }, action: { delayMs: 5000 } }]);
+    const { default: pino } = await import('pino');
+    const s = await startService(loadConfig(w.configFile), w.configFile, {
+      unthrottled: true,
+      port: 0,
+      log: pino({ level: 'silent' }),
+    });
+    closers.push(() => s.close());
+    const status = () => readStatus(s.app.db.prisma, { bossSchema: s.app.db.bossSchema });
+    const waiting = (st: Awaited<ReturnType<typeof status>>) =>
+      st.pairs.reduce((n, p) => n + p.links.attendeesPending, 0);
+    // the initial pulls: every event on both spokes, their attendees still to come
+    const afterPulls = await until('both initial pulls', async () => {
+      const st = await status();
+      const pulled = st.runs.filter((r) => r.kind === 'pull' && r.status === 'ok');
+      return new Set(pulled.map((r) => (r.report as any)?.calendar)).size === 2 ? st : undefined;
+    });
+    expect(waiting(afterPulls)).toBeGreaterThan(50);
+    const googleCopies = async () => {
+      const st = (await (await fetch(`${w.em.google}/_emulator/state`)).json()) as any;
+      return (st.events as any[]).filter((e) => e.status !== 'cancelled').map((e) => e.summary as string);
+    };
+    const pairs = s.worker.resolution()!.pairs;
+    const early = await copies(s.app, pairs);
+
+    // a new event in Feishu while the attendees stages read: its pull is not held behind them
+    const now = Math.floor(Date.now() / 1000);
+    await control(w.em.feishu, 'events', {
+      op: 'create',
+      calendar_id: w.tenant.users[0].calendarId,
+      event: {
+        summary: 'Made during the attendees stage',
+        start_time: { timestamp: String(now + 86_400) },
+        end_time: { timestamp: String(now + 88_000) },
+      },
+    });
+    await sendPull(s.boss, w.tenant.users[0].calendarId);
+    await until('the new event on Google', async () =>
+      (await googleCopies()).includes('Made during the attendees stage'),
+    );
+    expect(waiting(await status())).toBeGreaterThan(0);
+
+    await until('every attendee on the spokes', async () => waiting(await status()) === 0, 120_000);
+    await faults(w.em, []);
+    const r = s.worker.resolution()!;
+    const { perSpoke } = await readParity(s.app, r.pairs, policyOf(s.app.config), r.attendeeFor);
+    for (const p of Object.values(perSpoke)) expect(exact(p)).toBe(true);
+    // the attendees stages created nothing: every event was there after the pulls
+    const late = await copies(s.app, pairs);
+    expect(late.duplicates).toEqual([]);
+    expect([...late.attendees.keys()].filter((k) => !early.attendees.has(k))).toHaveLength(2);
+    expect([...early.attendees.keys()].every((k) => late.attendees.has(k))).toBe(true);
+    const runs = (await status()).runs.filter((x) => x.kind === 'attendees');
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(runs.every((x) => x.status === 'ok')).toBe(true);
+  }, 240_000);
 });
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 /** Runs the CLI; kills it with SIGKILL at the first JSON line `killAt` accepts, if given. */
 function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv, killAt?: (line: any) => boolean) {
