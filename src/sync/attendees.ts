@@ -7,7 +7,7 @@
  * what is still to do: a restart goes on from there, and a copy that has its attendees is never
  * written without them again (a full pull leaves linked events whole for this stage).
  */
-import { BridgeError, formatKey } from '../core/index.ts';
+import { BridgeError, formatKey, sameKey } from '../core/index.ts';
 import type { Link, RemoteEvent } from '../ports/index.ts';
 import { type ApplyContext, applyWrites, type Counts, type Failure, zeroCounts } from './apply.ts';
 import { type Action, diff } from './diff.ts';
@@ -16,6 +16,7 @@ import type { Pair } from './pair.ts';
 import { waves } from './plan.ts';
 import { project } from './project.ts';
 import type { PullDeps } from './pull.ts';
+import { recordRooms, type WrittenCopy } from './room-records.ts';
 
 /**
  * The actions of one page of a pull, busy time first: an event listed without its attendees is
@@ -210,15 +211,22 @@ async function writeChunk(ctx: ApplyContext, got: RemoteEvent[], deps: AttendeeD
   });
   const actions = diff({ upserts: waiting, removals: [] }, links, ctx.policy);
   const settled: Link[] = [];
+  // a copy already as it should be still names the event's rooms for the ledger (an unmapped one)
+  const confirmed: WrittenCopy[] = [];
   for (const a of actions) {
     if (a.kind !== 'unchanged') continue;
     ctx.counts.unchanged += 1;
-    settled.push({ ...links.get(formatKey(a.key))!, attendeesPending: false });
+    const link = links.get(formatKey(a.key))!;
+    settled.push({ ...link, attendeesPending: false });
+    const source = waiting.find((e) => sameKey(e.key, a.key))!;
+    const p = project(source, ctx.policy);
+    if ('event' in p) confirmed.push({ source, copy: p.event, copyId: link.spokeId, answers: undefined });
   }
   const { masters, exceptions } = waves(actions);
   await applyWrites(ctx, masters, links);
   await applyWrites(ctx, exceptions, links);
   if (settled.length) await deps.store.save(settled);
+  await recordRooms(ctx, confirmed);
 }
 
 function contextOf(pair: Pair, deps: AttendeeDeps): ApplyContext {
