@@ -222,9 +222,9 @@ async function writeChunk(ctx: ApplyContext, got: RemoteEvent[], deps: AttendeeD
     const p = project(source, ctx.policy);
     if ('event' in p) confirmed.push({ source, copy: p.event, copyId: link.spokeId, answers: undefined });
   }
+  // every master is on the spoke already (its link is live): one write for the chunk, exceptions too
   const { masters, exceptions } = waves(actions);
-  await applyWrites(ctx, masters, links);
-  await applyWrites(ctx, exceptions, links);
+  await applyWrites(ctx, [...masters, ...exceptions], links);
   if (settled.length) await deps.store.save(settled);
   await recordRooms(ctx, confirmed);
 }
