@@ -5,11 +5,17 @@
  * list (pages of at most 100). Reads alternate between the two, so attendees come in at twice the
  * rate one API allows. A series' attendees are read once, on its master; only exceptions Feishu
  * lists on their own (moved or edited occurrences) are read again, as Feishu keeps their attendees
- * apart.
+ * apart. Either inline, while a page is listed, or later for events listed with them deferred
+ * (`readAttendees`, the attendees stage of an initial sync).
  */
-import type { BridgeError } from '../../src/core/index.ts';
+import { BridgeError, type CanonicalEvent } from '../../src/core/index.ts';
+import type { CalendarRef, RemoteEvent } from '../../src/ports/index.ts';
 import type { Api } from './client.ts';
-import type { FeishuAttendee, FeishuEvent } from './mapper.ts';
+import { type FeishuAttendee, type FeishuEvent, toAttendees } from './mapper.ts';
+
+/** An item that needs its attendees read: live (a cancelled occurrence needs none), and synced. */
+export const needsAttendees = (api: Api, item: FeishuEvent) =>
+  api.options.attendees !== false && item.status !== 'cancelled';
 
 /** The item with its attendees; the item as it was when it is gone by now (the next pull says so). */
 export async function withAttendees(
@@ -18,26 +24,60 @@ export async function withAttendees(
   opt: unknown,
   item: FeishuEvent,
 ): Promise<FeishuEvent> {
+  const attendees = await attendeesOf(api, calendar_id, opt, item.event_id);
+  return attendees ? { ...item, attendees } : item;
+}
+
+/** `readAttendees` of the connector port: listed events with their attendees, in order. */
+export async function readAttendees(
+  api: Api,
+  calendar: CalendarRef,
+  events: RemoteEvent[],
+): Promise<(RemoteEvent | BridgeError)[]> {
+  const calendar_id = await api.resolve(calendar);
+  const opt = await api.as(calendar.owner);
+  return Promise.all(
+    events.map(async (r): Promise<RemoteEvent | BridgeError> => {
+      if (!r.attendeesPending) return r;
+      try {
+        const list = await attendeesOf(api, calendar_id, opt, r.ref.id);
+        if (!list) return r;
+        const event: CanonicalEvent = {
+          ...r.event,
+          attendees: toAttendees(list, { emailOf: api.options.emailOf }),
+        };
+        const { attendeesPending: _, ...rest } = r;
+        return { ...rest, event };
+      } catch (e) {
+        return e instanceof BridgeError ? e : new BridgeError('transient', String(e), { cause: e });
+      }
+    }),
+  );
+}
+
+/** The event's attendees, or undefined when it was deleted since it was listed. */
+async function attendeesOf(
+  api: Api,
+  calendar_id: string,
+  opt: unknown,
+  event_id: string,
+): Promise<FeishuAttendee[] | undefined> {
   try {
     if (api.attendeeApi() === 'get') {
       const r = await api.call('calendar_event.get', () =>
         api.sdk.calendar.v4.calendarEvent.get(
-          {
-            path: { calendar_id, event_id: item.event_id },
-            params: { need_attendee: true, max_attendee_num: 100 },
-          },
+          { path: { calendar_id, event_id }, params: { need_attendee: true, max_attendee_num: 100 } },
           opt as any,
         ),
       );
-      const ev = { ...item, ...(r.data?.event as FeishuEvent) };
-      if (!r.data?.event?.has_more_attendee) return ev;
+      const ev = r.data?.event as FeishuEvent | undefined;
       // more than 100: the attendee list has them all
-      return { ...ev, attendees: await listAttendees(api, calendar_id, opt, item.event_id) };
+      if (!ev?.has_more_attendee) return ev?.attendees ?? [];
     }
-    return { ...item, attendees: await listAttendees(api, calendar_id, opt, item.event_id) };
+    return await listAttendees(api, calendar_id, opt, event_id);
   } catch (e) {
     // Deleted between list and read (193001 not found, 193003 deleted): the next incremental pull reports it.
-    if ((e as BridgeError).kind === 'not_found') return item;
+    if ((e as BridgeError).kind === 'not_found') return undefined;
     throw e;
   }
 }

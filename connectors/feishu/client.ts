@@ -14,6 +14,7 @@ import {
   type RateBudget,
   type RateWindow,
 } from '../../src/ports/index.ts';
+import { readAttendees } from './attendees.ts';
 import { TokenCache } from './cache.ts';
 import { listDirectory } from './directory.ts';
 import { checkEnvelope, TOKEN_INVALID, toBridgeError } from './errors.ts';
@@ -47,7 +48,8 @@ export interface FeishuConnectorOptions {
   anchorTime?: number;
   /**
    * Read each listed event's attendees (list items carry none): one request per event, spread over
-   * the two APIs that return them (event get, attendee list), each on its own budget. Default true.
+   * the two APIs that return them (event get, attendee list), each on its own budget, while listing
+   * or later (`listChanges` with `attendees: 'defer'`, then `readAttendees`). Default true.
    */
   attendees?: boolean;
 }
@@ -153,7 +155,8 @@ export function createFeishuConnector(options: FeishuConnectorOptions): FeishuCo
 
   const connector: FeishuConnector = {
     kind: 'feishu',
-    listChanges: (calendar, cursor) => listChanges(api, calendar, cursor),
+    listChanges: (calendar, cursor, listOptions) => listChanges(api, calendar, cursor, listOptions),
+    readAttendees: (calendar, events) => readAttendees(api, calendar, events),
     write: (calendar, ops, writeOptions) => writeOps(api, calendar, ops, writeOptions),
     reply: (calendar, ref, rsvp) => replyAs(api, calendar, ref, rsvp),
     async listCalendars(owner) {

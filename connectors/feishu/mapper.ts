@@ -11,6 +11,7 @@
  *   (cancelled occurrences are exceptions with status cancelled), so those lines are dropped on write.
  */
 import {
+  type Attendee,
   blankEvent,
   type CanonicalEvent,
   type EventTime,
@@ -109,7 +110,17 @@ export function toCanonical(ev: FeishuEvent, options: MapOptions = {}): Canonica
       ...(id && options.emailOf?.(id) ? { email: options.emailOf(id) } : {}),
     };
   }
-  for (const a of ev.attendees ?? []) {
+  out.attendees = toAttendees(ev.attendees ?? [], options);
+  out.reminders = (ev.reminders ?? []).map((r) => r.minutes ?? 0);
+  if (ev.vchat?.meeting_url && ev.vchat.vc_type !== 'no_meeting') out.conferenceUrl = ev.vchat.meeting_url;
+  if (ev.create_time) out.updatedAt = Number(ev.create_time);
+  return out;
+}
+
+/** Feishu attendees as canonical ones (removed attendees left out). */
+export function toAttendees(list: FeishuAttendee[], options: MapOptions = {}): Attendee[] {
+  const out: Attendee[] = [];
+  for (const a of list) {
     if (a.rsvp_status === 'removed') continue;
     const rsvp = RSVP_IN[a.rsvp_status ?? 'needs_action'] ?? 'needs-action';
     const base = {
@@ -117,18 +128,14 @@ export function toCanonical(ev: FeishuEvent, options: MapOptions = {}): Canonica
       ...(a.is_optional ? { optional: true } : {}),
       ...(a.display_name ? { name: a.display_name } : {}),
     };
-    if (a.type === 'resource') out.attendees.push({ kind: 'room', id: a.room_id, ...base });
-    else if (a.type === 'third_party')
-      out.attendees.push({ kind: 'external', email: a.third_party_email, ...base });
-    else if (a.type === 'chat') out.attendees.push({ kind: 'person', id: a.chat_id, ...base });
+    if (a.type === 'resource') out.push({ kind: 'room', id: a.room_id, ...base });
+    else if (a.type === 'third_party') out.push({ kind: 'external', email: a.third_party_email, ...base });
+    else if (a.type === 'chat') out.push({ kind: 'person', id: a.chat_id, ...base });
     else {
       const email = a.user_id ? options.emailOf?.(a.user_id) : undefined;
-      out.attendees.push({ kind: 'person', id: a.user_id, ...(email ? { email } : {}), ...base });
+      out.push({ kind: 'person', id: a.user_id, ...(email ? { email } : {}), ...base });
     }
   }
-  out.reminders = (ev.reminders ?? []).map((r) => r.minutes ?? 0);
-  if (ev.vchat?.meeting_url && ev.vchat.vc_type !== 'no_meeting') out.conferenceUrl = ev.vchat.meeting_url;
-  if (ev.create_time) out.updatedAt = Number(ev.create_time);
   return out;
 }
 

@@ -1,7 +1,13 @@
 /** `listChanges`: full listing (anchor_time) or incremental (sync_token), paged by hand, 1000 per page. */
 import { type BridgeError, parseKey } from '../../src/core/index.ts';
-import type { CalendarRef, ChangePage, RemoteEvent, RemoteRemoval } from '../../src/ports/index.ts';
-import { withAttendees } from './attendees.ts';
+import type {
+  CalendarRef,
+  ChangePage,
+  ListOptions,
+  RemoteEvent,
+  RemoteRemoval,
+} from '../../src/ports/index.ts';
+import { needsAttendees, withAttendees } from './attendees.ts';
 import type { Api } from './client.ts';
 import { type FeishuEvent, toCanonical } from './mapper.ts';
 
@@ -9,6 +15,7 @@ export async function* listChanges(
   api: Api,
   calendar: CalendarRef,
   cursor: string | null,
+  options: ListOptions = {},
 ): AsyncIterable<ChangePage> {
   const calendar_id = await api.resolve(calendar);
   const opt = await api.as(calendar.owner);
@@ -31,7 +38,7 @@ export async function* listChanges(
       throw e;
     }
     const items = (r.data?.items ?? []) as FeishuEvent[];
-    const page = await toPage(api, calendar_id, opt, items);
+    const page = await toPage(api, calendar_id, opt, items, options.attendees === 'defer');
     if (r.data?.has_more && r.data.page_token) {
       if (page.upserts.length || page.removals.length) yield page;
       params = { page_token: r.data.page_token, page_size: 1000 };
@@ -47,6 +54,7 @@ async function toPage(
   calendar_id: string,
   opt: unknown,
   items: FeishuEvent[],
+  defer: boolean,
 ): Promise<ChangePage> {
   const upserts: RemoteEvent[] = [];
   const removals: RemoteRemoval[] = [];
@@ -57,16 +65,18 @@ async function toPage(
       removals.push({ ref: { id: item.event_id }, key: parseKey(item.event_id) });
     } else live.push(item);
   }
-  const full =
-    api.options.attendees === false
-      ? live
-      : await Promise.all(
-          live.map((item) =>
-            item.status === 'cancelled' ? item : withAttendees(api, calendar_id, opt, item),
-          ),
-        );
+  // deferred: read later with readAttendees (the attendees stage); else every item read now
+  const full = defer
+    ? live
+    : await Promise.all(
+        live.map((item) => (needsAttendees(api, item) ? withAttendees(api, calendar_id, opt, item) : item)),
+      );
   for (const item of full) {
-    upserts.push({ ref: { id: item.event_id }, event: toCanonical(item, { emailOf: api.options.emailOf }) });
+    upserts.push({
+      ref: { id: item.event_id },
+      event: toCanonical(item, { emailOf: api.options.emailOf }),
+      ...(defer && needsAttendees(api, item) ? { attendeesPending: true as const } : {}),
+    });
   }
   return { upserts, removals };
 }

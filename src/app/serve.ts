@@ -6,7 +6,7 @@
 import pino, { type Logger } from 'pino';
 import { type FeishuHint, startLongConnection } from '../../connectors/feishu/events.ts';
 import type { Config } from '../config/index.ts';
-import { type Boss, type Job, sendPull, startBoss } from '../jobs/boss.ts';
+import { type AttendeesJob, type Boss, type Job, sendPull, startBoss } from '../jobs/boss.ts';
 import { parseSecretKey } from '../store/credentials.ts';
 import { PrismaDeduplicator } from '../store/inbound.ts';
 import { retryDeadLetter } from '../web/console/retry.ts';
@@ -141,6 +141,16 @@ export async function startService(
         await spokes.pollAll();
       }),
     );
+    // attendees stages (busy time first): mostly waiting on Feishu's read budgets, which they share;
+    // several at once so that every user's nearest events come early, and writes to each user's
+    // spoke budget go side by side
+    for (let i = 0; i < 2 * (options.concurrency ?? 4); i++) {
+      await boss.work<AttendeesJob>(
+        'attendees',
+        poll,
+        timed('attendees', (j) => worker.attendees(j)),
+      );
+    }
     const spokeWorkers: string[] = [];
     for (let i = 0; i < 2; i++) {
       spokeWorkers.push(

@@ -36,7 +36,8 @@ beforeAll(async () => {
   await p.eventLink.createMany({
     data: [
       link('p1', 'u1'),
-      link('p1', 'u2'),
+      link('p1', 'u2', { attendeesPending: true }),
+      link('p1', 'u5', { attendeesPending: true, tombstone: true }),
       link('p1', 'u3', { tombstone: true }),
       link('p1', 'u4', { lastError: 'Google 403 rateLimitExceeded\n  retry later' }),
       link('p1', 'u4', { originalTime: 1_900_000_000n, lastError: 'precondition failed' }),
@@ -83,11 +84,11 @@ describe('readStatus', () => {
       spoke: 'google',
       spokeCalendar: 'cal_p1',
       direction: 'one-way',
-      links: { live: 4, tombstoned: 1, failed: 2 },
+      links: { live: 4, tombstoned: 2, failed: 2, attendeesPending: 1 },
       cursors: { spoke: null },
     });
     expect(p1.cursors.feishu).toBeInstanceOf(Date);
-    expect(s.pairs[1].links).toEqual({ live: 0, tombstoned: 0, failed: 0 });
+    expect(s.pairs[1].links).toEqual({ live: 0, tombstoned: 0, failed: 0, attendeesPending: 0 });
 
     expect(s.runs.map((r) => [r.kind, r.status])).toEqual([
       ['pull', 'running'],
@@ -176,11 +177,14 @@ describe('formatStatus', () => {
     const col = (line: string, at: number) => displayWidth(line.slice(0, at));
     // the LIVE column starts at the same terminal column in the header and in both rows
     const liveAt = displayWidth(header.slice(0, header.indexOf('LIVE')));
-    expect(rows.map((r) => col(r, r.search(/ {2}\d+ {2,}\d+ {2,}\d+ {2,}feishu/) + 2))).toEqual([
+    expect(rows.map((r) => col(r, r.search(/ {2}\d+ {2,}\d+ {2,}\d+ {2,}\d+ {2,}feishu/) + 2))).toEqual([
       liveAt,
       liveAt,
     ]);
     expect(rows[1]).toContain('团队日历');
+    // events on the spoke still waiting for their attendees: one on p1
+    expect(header).toContain('NO ATTENDEES YET');
+    expect(rows[0]).toMatch(/ 4 {2,}2 {2,}2 {2,}1 {2,}feishu/);
     expect(displayWidth('团队a')).toBe(5);
   });
 });

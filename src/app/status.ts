@@ -17,7 +17,8 @@ export interface PairStatus {
   spokeOwner: string;
   spokeCalendar: string;
   direction: string;
-  links: { live: number; tombstoned: number; failed: number };
+  /** `attendeesPending`: live links whose copies still wait for their attendees (busy time first). */
+  links: { live: number; tombstoned: number; failed: number; attendeesPending: number };
   /** When each side's cursor was last written; null when the side has no cursor. */
   cursors: { feishu: Date | null; spoke: Date | null };
 }
@@ -96,9 +97,12 @@ export async function readStatus(prisma: PrismaClient, options: StatusOptions = 
         select: PAIR,
         orderBy: [{ userKey: 'asc' }, { id: 'asc' }],
       }),
-      prisma.$queryRawUnsafe<{ pairId: string; live: bigint; tomb: bigint; failed: bigint }[]>(
+      prisma.$queryRawUnsafe<
+        { pairId: string; live: bigint; tomb: bigint; failed: bigint; waiting: bigint }[]
+      >(
         `SELECT "pairId", count(*) FILTER (WHERE NOT "tombstone") AS live, count(*) FILTER (WHERE "tombstone") AS tomb,
-       count(*) FILTER (WHERE "lastError" IS NOT NULL) AS failed FROM "EventLink" GROUP BY "pairId"`,
+       count(*) FILTER (WHERE "lastError" IS NOT NULL) AS failed,
+       count(*) FILTER (WHERE "attendeesPending" AND NOT "tombstone") AS waiting FROM "EventLink" GROUP BY "pairId"`,
       ),
       prisma.cursor.findMany({ select: { pairId: true, side: true, updatedAt: true } }),
       lastRuns(prisma, options.runs ?? 10),
@@ -133,6 +137,7 @@ export async function readStatus(prisma: PrismaClient, options: StatusOptions = 
           live: Number(c?.live ?? 0),
           tombstoned: Number(c?.tomb ?? 0),
           failed: Number(c?.failed ?? 0),
+          attendeesPending: Number(c?.waiting ?? 0),
         },
         cursors: { feishu: at('feishu'), spoke: at('spoke') },
       };
@@ -221,7 +226,10 @@ export function formatStatus(s: Status): string {
   };
   section(
     'Pairs',
-    ['PAIR', 'USER', 'FEISHU CALENDAR', 'SPOKE', 'TARGET', 'DIRECTION', 'LIVE', 'TOMB', 'FAILED', 'CURSORS'],
+    [
+      ...['PAIR', 'USER', 'FEISHU CALENDAR', 'SPOKE', 'TARGET', 'DIRECTION', 'LIVE', 'TOMB', 'FAILED'],
+      ...['NO ATTENDEES YET', 'CURSORS'],
+    ],
     s.pairs.map((p) => [
       p.id,
       p.userKey,
@@ -232,6 +240,7 @@ export function formatStatus(s: Status): string {
       String(p.links.live),
       String(p.links.tombstoned),
       String(p.links.failed),
+      String(p.links.attendeesPending),
       `feishu ${when(p.cursors.feishu)}, spoke ${when(p.cursors.spoke)}`,
     ]),
     'no active pairs',

@@ -6,10 +6,11 @@
  * already waiting.
  */
 import type { Logger } from 'pino';
-import { type Boss, type Job, sendPull } from '../jobs/boss.ts';
+import { type AttendeesJob, type Boss, type Job, sendAttendees, sendPull } from '../jobs/boss.ts';
 import { roomLedger } from '../store/bookings.ts';
 import { finishRun, startRun } from '../store/runs.ts';
 import { addCounts, zeroCounts } from '../sync/apply.ts';
+import { fillAttendees } from '../sync/attendees.ts';
 import type { Pair } from '../sync/pair.ts';
 import { pullCalendar } from '../sync/pull.ts';
 import { type App, policyOf } from './compose.ts';
@@ -40,11 +41,25 @@ export interface Worker {
   /** A change event for the calendar arrived (ms): its pull, whichever job runs it, reports the latency. */
   changed(calendarId: string, receivedAt: number): void;
   pull(job: Job<PullJob>): Promise<void>;
+  /** The attendees stage of one calendar (busy time first), while its pulls go on between chunks. */
+  attendees(job: Job<AttendeesJob>): Promise<void>;
   /** One meeting-room event; the events of one meeting are handled one at a time. */
   room(job: Job<RoomHint>): Promise<void>;
   /** Reconcile everything, unless another process is already at it. */
   reconcile(): Promise<void>;
   maintain(): Promise<void>;
+}
+
+/** Waits for a named lock (held by a pull for seconds at a time). */
+async function waitLock(
+  name: string,
+  locks: { tryLock(name: string): Promise<(() => Promise<void>) | null> },
+) {
+  for (let wait = 100; ; wait = Math.min(wait * 2, 1000)) {
+    const release = await locks.tryLock(name);
+    if (release) return release;
+    await new Promise((r) => setTimeout(r, wait));
+  }
 }
 
 export function createWorker(ctx: WorkerContext): Worker {
@@ -87,6 +102,10 @@ export function createWorker(ctx: WorkerContext): Worker {
       await subscribe(r.pairs);
       // a new calendar has no cursor: its first pull is the initial sync; the others are cheap
       for (const calendarId of byCalendar.keys()) await sendPull(boss, calendarId);
+      // attendees still to add (a restart in the middle of the stage): on with them
+      const waiting = await app.links.pendingAttendees(r.pairs.map((p) => p.id));
+      for (const [calendarId, group] of byCalendar)
+        if (group.some((p) => waiting.get(p.id))) await sendAttendees(boss, { calendarId });
       return r;
     },
 
@@ -122,6 +141,14 @@ export function createWorker(ctx: WorkerContext): Worker {
           deleteBudget: { remaining: policy.maxDeletesPerRun },
           attendeeFor: current?.attendeeFor,
           rooms: roomLedger(app.db.prisma),
+          // busy time first: the attendees stage starts reading as soon as the listing is complete
+          // (its writes wait for this pull's lock)
+          onListed: ({ deferred }) => {
+            if (!deferred) return;
+            sendAttendees(boss, { calendarId, includeNew: true }).catch((e) =>
+              log.warn({ calendar: calendarId, err: (e as Error).message }, 'attendees stage not queued'),
+            );
+          },
         });
         const counts = results.reduce((t, r) => addCounts(t, r.counts), zeroCounts());
         const held = results.filter((r) => r.held).map((r) => ({ pair: r.pair.id, held: r.held }));
@@ -143,6 +170,65 @@ export function createWorker(ctx: WorkerContext): Worker {
         if (failures.length) {
           throw new Error(`${failures.length} writes failed on ${calendarId}: ${failures[0].error}`);
         }
+      } catch (e) {
+        if (!finished) {
+          await finishRun(app.db.prisma, runId, {
+            status: 'failed',
+            counts: zeroCounts(),
+            report: { calendar: calendarId },
+            error: (e as Error).message,
+          }).catch(() => {});
+        }
+        throw e;
+      } finally {
+        await release();
+      }
+    },
+
+    async attendees(job) {
+      const { calendarId, includeNew } = job.data;
+      const group = byCalendar.get(calendarId);
+      if (!group) {
+        metrics.jobs.inc({ queue: 'attendees', outcome: 'unmapped' });
+        return;
+      }
+      // one stage per calendar at a time; another waits for it (the singleton key folds repeats)
+      const release = await app.db.locks.tryLock(`attendees:${calendarId}`);
+      if (!release) {
+        await sendAttendees(boss, job.data, 10);
+        metrics.jobs.inc({ queue: 'attendees', outcome: 'deferred' });
+        return;
+      }
+      const runId = await startRun(app.db.prisma, 'attendees', { calendar: calendarId });
+      let finished = false;
+      try {
+        const results = await fillAttendees(
+          group,
+          {
+            feishu: app.feishu,
+            spokes: app.spokes,
+            store: app.links,
+            policy: policyOf(app.config),
+            attendeeFor: current?.attendeeFor,
+            rooms: roomLedger(app.db.prisma),
+            // each chunk is written under the calendar's pull lock: never between a pull's reads and writes
+            lock: () => waitLock(`pull:${calendarId}`, app.db.locks),
+          },
+          { includeNew },
+        );
+        const counts = results.reduce((t, r) => addCounts(t, r.counts), zeroCounts());
+        const failures = results.flatMap((r) => r.failures.map((f) => ({ pair: r.pair.id, ...f })));
+        const left = results.reduce((n, r) => n + r.left, 0);
+        const error = results.find((r) => r.error)?.error;
+        await finishRun(app.db.prisma, runId, {
+          status: failures.length ? 'partial' : 'ok',
+          counts: { ...counts, attendeesPending: left },
+          report: { calendar: calendarId, failures: failures.slice(0, 20) },
+          ...(error ? { error } : {}),
+        });
+        finished = true;
+        // the stage stopped early (Feishu refused the reads): pg-boss retries it with backoff
+        if (error) throw new Error(`attendees of ${calendarId}: ${error}`);
       } catch (e) {
         if (!finished) {
           await finishRun(app.db.prisma, runId, {

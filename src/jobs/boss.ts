@@ -7,13 +7,18 @@
  * - `room`      one third-party meeting-room event (seed 004);
  * - `reconcile` the scheduled reconciliation (cron from the config);
  * - `maintain`  hourly: refresh user tokens before their refresh token lapses, prune old delivery ids;
- * - `spoke`     two-way pairs: one spoke calendar's changes (a push notification or the poll timer).
+ * - `spoke`     two-way pairs: one spoke calendar's changes (a push notification or the poll timer);
+ * - `attendees` busy time first: the attendees stage of one Feishu calendar (src/sync/attendees.ts),
+ *               after a full pull wrote its events without them; minutes long, so apart from `pull`.
  * Failures retry with exponential backoff, then land in the `dead` queue (shown by `feisync status`).
  */
 import PgBoss from 'pg-boss';
 import type { Database } from '../store/db.ts';
 
-export const QUEUES = ['pull', 'calendars', 'room', 'reconcile', 'maintain', 'spoke', 'migrate'] as const;
+export const QUEUES = [
+  ...['pull', 'calendars', 'room', 'reconcile', 'maintain', 'spoke', 'migrate'],
+  'attendees',
+] as const;
 export type QueueName = (typeof QUEUES)[number];
 export const DEAD_LETTER = 'dead';
 
@@ -46,7 +51,9 @@ export async function startBoss(db: Database, options: BossOptions = {}): Promis
   await ensureQueue(boss, { name: DEAD_LETTER, policy: 'standard', retentionMinutes: 7 * 24 * 60 });
   for (const name of QUEUES) {
     const policy = name === 'room' ? 'standard' : 'short';
-    await ensureQueue(boss, { name, policy, expireInSeconds: 15 * 60, ...retry });
+    // an attendees stage reads as Feishu's budgets allow: a large calendar takes a while
+    const expireInSeconds = name === 'attendees' ? 4 * 3600 : 15 * 60;
+    await ensureQueue(boss, { name, policy, expireInSeconds, ...retry });
   }
   return boss;
 }
@@ -83,4 +90,22 @@ export function sendPull(
     { calendarId, ...data },
     { singletonKey: calendarId, ...(startAfterSeconds ? { startAfter: startAfterSeconds } : {}) },
   );
+}
+
+export interface AttendeesJob {
+  calendarId: string;
+  /**
+   * Sent by a full pull as soon as it has listed: also read the events it is still writing (see
+   * AttendeeOptions.includeNew). Its own singleton key, so a waiting job of the other kind never
+   * absorbs it.
+   */
+  includeNew?: boolean;
+}
+
+/** Queue the attendees stage of one Feishu calendar; one waiting per calendar and kind. */
+export function sendAttendees(boss: Boss, job: AttendeesJob, startAfterSeconds?: number) {
+  return boss.send('attendees', job, {
+    singletonKey: `${job.calendarId}${job.includeNew ? ':new' : ''}`,
+    ...(startAfterSeconds ? { startAfter: startAfterSeconds } : {}),
+  });
 }

@@ -41,6 +41,21 @@ export interface RemoteEvent {
   selfRsvp?: Rsvp;
   /** What the connector had to change to read the event (e.g. an RFC 7529 rule made plain). */
   note?: string;
+  /**
+   * Listed without its attendees (`ListOptions.attendees: 'defer'`): `event.attendees` is empty
+   * because they were not read, not because there are none. `readAttendees` fills them in.
+   */
+  attendeesPending?: true;
+}
+
+export interface ListOptions {
+  /**
+   * `defer`: leave out the attendees where the listing does not carry them and reading them costs a
+   * request per event (Feishu); such events come marked `attendeesPending`, for `readAttendees`
+   * later. Events whose attendees are not synced at all, or not needed (a cancelled occurrence),
+   * are never marked. Default `inline`: every event complete.
+   */
+  attendees?: 'inline' | 'defer';
 }
 
 export interface RemoteRemoval {
@@ -194,7 +209,16 @@ export interface CalendarConnector {
    * Full listing when `cursor` is null, else the changes since it. Pages come as they are read; the
    * last page carries the next cursor. An expired cursor yields one page with `expired: true`.
    */
-  listChanges(calendar: CalendarRef, cursor: string | null): AsyncIterable<ChangePage>;
+  listChanges(calendar: CalendarRef, cursor: string | null, options?: ListOptions): AsyncIterable<ChangePage>;
+  /**
+   * The attendees of events listed with `attendees: 'defer'` (optional: only connectors that defer
+   * implement it), read as cheaply as the provider allows, the reads started in the given order.
+   * One result per event, in order: the event with its attendees and without the mark; the event
+   * as given, still marked, when it was deleted since it was listed (the next listing reports it);
+   * a BridgeError in its place when its read failed. Rejects only when nothing could be tried (the
+   * calendar itself, the owner's token).
+   */
+  readAttendees?(calendar: CalendarRef, events: RemoteEvent[]): Promise<(RemoteEvent | BridgeError)[]>;
   /**
    * Apply writes, batched where the provider allows. One result per op, in order; a failed op never
    * fails the others. A create retried after a crash finds the earlier event (idempotent by tag).

@@ -18,6 +18,11 @@ export interface Link {
    * the base of a three-way merge. Absent on links written before it was kept.
    */
   base?: string | null;
+  /**
+   * The copy was written without its attendees (busy time first) and waits for them. Absent: a
+   * save keeps what the row had.
+   */
+  attendeesPending?: boolean;
   lastError: string | null;
   lastSyncedAt: Date | null;
 }
@@ -39,4 +44,6 @@ export interface LinkStore {
   cursor(pairId: string, side: 'feishu' | 'spoke'): Promise<string | null>;
   /** Links of the pair whose spoke copy has one of these ids, keyed by spoke id. */
   bySpokeIds(pairId: string, ids: string[]): Promise<Map<string, Link>>;
+  /** How many live links of each pair wait for their attendees (`attendeesPending`). */
+  pendingAttendees(pairIds: string[]): Promise<Map<string, number>>;
 }

@@ -86,4 +86,33 @@ describe('PrismaLinkStore', () => {
     expect((await store.byUids('p1', ['u_base'])).get('u_base_0')?.base).toBe('{"summary":"y"}');
     await db.prisma.eventLink.deleteMany({ where: { uid: 'u_base' } });
   });
+
+  it('keeps whether attendees are pending unless a save says, and counts the live ones per pair', async () => {
+    const l = (uid: string) => ({ ...emptyLink('p1', { uid, originalTime: 0 }), spokeId: `s_${uid}` });
+    await store.save([
+      { ...l('w1'), attendeesPending: true },
+      { ...l('w2'), attendeesPending: true },
+      { ...l('w3'), attendeesPending: true, tombstone: true },
+      l('w4'),
+    ]);
+    expect(await store.pendingAttendees(['p1', 'p_none'])).toEqual(
+      new Map([
+        ['p1', 2],
+        ['p_none', 0],
+      ]),
+    );
+    // a save that does not say (a link read back and saved again, another writer's row) keeps the mark
+    const read = await store.byUids('p1', ['w1', 'w2', 'w4']);
+    expect(read.get('w1_0')?.attendeesPending).toBe(true);
+    expect(read.get('w4_0')).not.toHaveProperty('attendeesPending');
+    await store.save([
+      { ...l('w1'), spokeVersion: 'e2' },
+      { ...read.get('w2_0')!, attendeesPending: false },
+    ]);
+    const after = await store.byUids('p1', ['w1', 'w2']);
+    expect(after.get('w1_0')).toMatchObject({ spokeVersion: 'e2', attendeesPending: true });
+    expect(after.get('w2_0')).not.toHaveProperty('attendeesPending');
+    expect((await store.pendingAttendees(['p1'])).get('p1')).toBe(1);
+    await db.prisma.eventLink.deleteMany({ where: { uid: { in: ['w1', 'w2', 'w3', 'w4'] } } });
+  });
 });

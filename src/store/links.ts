@@ -16,6 +16,7 @@ const COLUMNS = [
   'lastSyncedAt',
   'lastError',
   'base',
+  'attendeesPending',
 ] as const;
 const TYPES = [
   'text',
@@ -30,15 +31,18 @@ const TYPES = [
   'timestamp(3)',
   'text',
   'text',
+  'boolean',
 ];
+
+const KEEP = new Set<string>(['base', 'attendeesPending']);
 
 const UPSERT = `INSERT INTO "EventLink" (${COLUMNS.map((c) => `"${c}"`).join(', ')}, "updatedAt")
 SELECT *, now() FROM unnest(${TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
 ON CONFLICT ("pairId", "uid", "originalTime") DO UPDATE SET
 ${COLUMNS.slice(3)
-  // a link saved without a base keeps the one it had
+  // a link saved without a base (or without saying whether attendees are pending) keeps what it had
   .map((c) =>
-    c === 'base' ? `"base" = COALESCE(EXCLUDED."base", "EventLink"."base")` : `"${c}" = EXCLUDED."${c}"`,
+    KEEP.has(c) ? `"${c}" = COALESCE(EXCLUDED."${c}", "EventLink"."${c}")` : `"${c}" = EXCLUDED."${c}"`,
   )
   .join(',\n')}, "updatedAt" = now()`;
 
@@ -63,6 +67,18 @@ export class PrismaLinkStore implements LinkStore {
     // a live link wins over a tombstone left by an earlier copy with the same id
     rows.sort((a, b) => Number(b.tombstone) - Number(a.tombstone));
     for (const r of rows) out.set(r.spokeId!, toLink(r));
+    return out;
+  }
+
+  async pendingAttendees(pairIds: string[]): Promise<Map<string, number>> {
+    const out = new Map(pairIds.map((id) => [id, 0]));
+    if (pairIds.length === 0) return out;
+    const rows = await this.prisma.eventLink.groupBy({
+      by: ['pairId'],
+      where: { pairId: { in: pairIds }, attendeesPending: true, tombstone: false },
+      _count: { _all: true },
+    });
+    for (const r of rows) out.set(r.pairId, r._count._all);
     return out;
   }
 
@@ -124,6 +140,7 @@ function toLink(r: {
   lastError: string | null;
   lastSyncedAt: Date | null;
   base: string | null;
+  attendeesPending: boolean | null;
 }): Link {
   return {
     pairId: r.pairId,
@@ -138,5 +155,7 @@ function toLink(r: {
     lastError: r.lastError,
     lastSyncedAt: r.lastSyncedAt,
     base: r.base,
+    // only a pending row says so: a link read and saved again keeps whatever the row has by then
+    ...(r.attendeesPending ? { attendeesPending: true } : {}),
   };
 }

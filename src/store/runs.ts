@@ -2,7 +2,7 @@
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { PrismaClient } from './db.ts';
 
-export type RunKind = 'sync' | 'pull' | 'reconcile';
+export type RunKind = 'sync' | 'pull' | 'reconcile' | 'attendees';
 export type RunOutcome = 'ok' | 'partial' | 'failed';
 
 export interface RunFinish<C> {
@@ -26,7 +26,7 @@ export interface RunRecord {
   error: string | null;
 }
 
-const KINDS: readonly string[] = ['sync', 'pull', 'reconcile'];
+const KINDS: readonly string[] = ['sync', 'pull', 'reconcile', 'attendees'];
 const OUTCOMES: readonly string[] = ['ok', 'partial', 'failed'];
 
 /**

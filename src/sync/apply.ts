@@ -133,6 +133,8 @@ function linkAfter(
       note: r.note ?? null,
       lastError: null,
       lastSyncedAt: new Date(),
+      // a copy written with what Feishu has now has its attendees, unless they were left for later
+      attendeesPending: a.attendeesPending ?? false,
     };
     // two-way pairs keep what both sides now agree on: the base of the next three-way merge
     if (ctx.pair.direction === 'two-way') row.base = JSON.stringify(a.event);

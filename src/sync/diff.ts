@@ -17,6 +17,8 @@ export type Action =
       reason: string;
       /** The Feishu event it was projected from (its rooms, organizer). */
       source?: CanonicalEvent;
+      /** Written without its attendees, which come later (busy time first): its link says so. */
+      attendeesPending?: boolean;
     }
   | {
       kind: 'update';
@@ -26,6 +28,7 @@ export type Action =
       link: Link;
       reason: string;
       source?: CanonicalEvent;
+      attendeesPending?: boolean;
     }
   | { kind: 'delete'; key: InstanceKey; link: Link; reason: string }
   | { kind: 'unchanged'; key: InstanceKey; reason: string }

@@ -5,7 +5,7 @@
  * so memory stays flat in calendar size.
  */
 import { type Attendee, type CanonicalEvent, formatKey, type InstanceKey } from '../core/index.ts';
-import type { CalendarConnector, Link, LinkStore } from '../ports/index.ts';
+import type { CalendarConnector, Link, LinkStore, RemoteEvent } from '../ports/index.ts';
 import {
   type ApplyContext,
   applyDeletes,
@@ -14,6 +14,7 @@ import {
   type Failure,
   zeroCounts,
 } from './apply.ts';
+import { awaitAttendees } from './attendees.ts';
 import { type Action, diff, missing } from './diff.ts';
 import type { Pair, Spoke, SyncPolicy } from './pair.ts';
 import { type DeleteAction, describe, guardDeletes, type WriteAction, waves } from './plan.ts';
@@ -32,6 +33,12 @@ export interface PullDeps {
   rooms?: RoomLedger;
   /** Called after each page with the events seen so far on this calendar. */
   onProgress?: (p: { calendar: string; events: number }) => void;
+  /**
+   * Called once the calendar's listing is complete (its last page in hand, maybe before that page
+   * is written): `deferred` when events came without their attendees. An attendees stage may list
+   * the calendar from here on and never see older data than this pull writes.
+   */
+  onListed?: (info: { deferred: boolean }) => void;
 }
 
 export interface PairResult {
@@ -44,6 +51,11 @@ export interface PairResult {
   plan?: ReturnType<typeof describe>;
   full: boolean;
   cursorSaved: boolean;
+  /**
+   * Busy time first: events this pull left waiting for their attendees (created without them, or
+   * already on the spoke and left whole for the attendees stage).
+   */
+  awaitingAttendees: number;
 }
 
 export interface PullOptions {
@@ -54,6 +66,7 @@ export interface PullOptions {
 
 interface PairRun {
   ctx: ApplyContext;
+  awaiting: number;
   deletes: DeleteAction[];
   deferred: WriteAction[];
   plan: Action[];
@@ -72,8 +85,19 @@ export async function pullCalendar(
     groups.set(k, [...(groups.get(k) ?? []), pair]);
   }
   const results: PairResult[] = [];
-  for (const [cursor, group] of groups)
-    results.push(...(await pullGroup(group, cursor || null, deps, options)));
+  let left = groups.size;
+  for (const [cursor, group] of groups) {
+    // the calendar is listed once every group's listing is
+    const last = --left === 0;
+    results.push(
+      ...(await pullGroup(
+        group,
+        cursor || null,
+        { ...deps, onListed: last ? deps.onListed : undefined },
+        options,
+      )),
+    );
+  }
   return results;
 }
 
@@ -94,24 +118,40 @@ async function pullGroup(
   let nextCursor: string | undefined;
   let events = 0;
   let readError: string | undefined;
+  // Busy time first (issue 11): a full pull lists without attendees where the connector defers
+  // them, writes every new event now, and leaves the attendees to the attendees stage (attendees.ts)
+  const defer = () => full && !options.dryRun && !!deps.feishu.readAttendees;
+  const list = (from: string | null) =>
+    deps.feishu
+      .listChanges(feishuCal, from, defer() ? { attendees: 'defer' } : undefined)
+      [Symbol.asyncIterator]();
+  let deferred = false;
   try {
-    let pages = deps.feishu.listChanges(feishuCal, cursor)[Symbol.asyncIterator]();
+    let pages = list(cursor);
+    let next = pages.next();
     for (;;) {
-      const { value: page, done } = await pages.next();
+      const { value: page, done } = await next;
       if (done) break;
       if (page.expired) {
         if (full) throw new Error('Feishu refused a full listing as expired');
         // the sync token expired: drop it, list everything and diff against the links
         full = true;
         for (const run of runs) run.ctx.fullPull = fullPull();
-        pages = deps.feishu.listChanges(feishuCal, null)[Symbol.asyncIterator]();
+        pages = list(null);
+        next = pages.next();
         continue;
       }
-      const upserts = page.upserts.map((u) => u.event);
+      // the next page is listed while this one is written; the listing is complete when it says done
+      next = pages.next();
+      next.then(
+        (r) => r.done && deps.onListed?.({ deferred }),
+        () => {},
+      );
+      deferred ||= page.upserts.some((u) => u.attendeesPending);
       const removals = page.removals.map((r) => r.key).filter((k): k is InstanceKey => !!k);
-      if (full) for (const ev of upserts) seen.add(formatKey(ev.key));
-      events += upserts.length + removals.length;
-      await Promise.all(runs.map((run) => applyPage(run, upserts, removals, deps, options)));
+      if (full) for (const u of page.upserts) seen.add(formatKey(u.event.key));
+      events += page.upserts.length + removals.length;
+      await Promise.all(runs.map((run) => applyPage(run, page.upserts, removals, deps, options)));
       deps.onProgress?.({ calendar: feishuCal.id, events });
       if (page.cursor) nextCursor = page.cursor;
     }
@@ -168,9 +208,10 @@ async function pullGroup(
         counts: ctx.counts,
         failures: ctx.failures,
         held,
-        plan: options.dryRun ? describe(run.plan) : undefined,
+        plan: options.dryRun ? describe(full && staging(deps) ? staged(run.plan) : run.plan) : undefined,
         full,
         cursorSaved: advance,
+        awaitingAttendees: run.awaiting,
       };
     }),
   );
@@ -189,6 +230,7 @@ function newRun(pair: Pair, deps: PullDeps): PairRun {
       failures: [],
       rooms: deps.rooms,
     },
+    awaiting: 0,
     deletes: [],
     deferred: [],
     plan: [],
@@ -197,15 +239,25 @@ function newRun(pair: Pair, deps: PullDeps): PairRun {
 
 async function applyPage(
   run: PairRun,
-  upserts: import('../core/index.ts').CanonicalEvent[],
+  listed: RemoteEvent[],
   removals: InstanceKey[],
   deps: PullDeps,
   options: PullOptions,
 ) {
   const { ctx } = run;
+  const upserts = listed.map((u) => u.event);
   const uids = [...new Set([...upserts.map((e) => e.key.uid), ...removals.map((k) => k.uid)])];
   const links = await deps.store.byUids(ctx.pair.id, uids);
-  const actions = diff({ upserts, removals }, links, ctx.policy);
+  const { actions, marks, awaiting } = awaitAttendees(
+    diff({ upserts, removals }, links, ctx.policy),
+    new Set(listed.filter((u) => u.attendeesPending).map((u) => formatKey(u.event.key))),
+    links,
+  );
+  run.awaiting += awaiting;
+  if (marks.length && !options.dryRun) {
+    for (const l of marks) links.set(formatKey(l), l);
+    await deps.store.save(marks);
+  }
   for (const a of actions) if (a.kind === 'unchanged') ctx.counts.unchanged += 1;
   for (const a of actions) if (a.kind === 'skip') ctx.counts.skipped += 1;
   const { masters, exceptions, deletes } = waves(actions);
@@ -221,6 +273,20 @@ async function applyPage(
   };
   run.deferred.push(...exceptions.filter((a) => !masterKnown(a)));
   await applyWrites(ctx, exceptions.filter(masterKnown), links);
+}
+
+/** A full pull that a real run would stage: busy time first, then the attendees stage. */
+const staging = (deps: PullDeps) => !!deps.feishu.readAttendees && deps.policy.fields.includes('attendees');
+
+/** --dry-run of a full pull that a real run stages (the dry run reads attendees inline): when each write goes. */
+function staged(plan: Action[]): Action[] {
+  return plan.map((a) =>
+    a.kind === 'create' && a.event.attendees.length
+      ? { ...a, reason: `${a.reason}; written without its attendees first, then with them` }
+      : a.kind === 'update'
+        ? { ...a, reason: `${a.reason}; written in the attendees stage` }
+        : a,
+  );
 }
 
 const uidsOf = (actions: { key: InstanceKey }[]) => [...new Set(actions.map((a) => a.key.uid))];

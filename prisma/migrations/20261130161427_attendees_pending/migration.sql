@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "EventLink" ADD COLUMN     "attendeesPending" BOOLEAN;

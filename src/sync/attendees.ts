@@ -1,0 +1,249 @@
+/**
+ * Busy time first (issue 11). Feishu lists events without attendees and reading them costs a
+ * request per event, on budgets far below the spokes' write rates. So a full pull (initial sync,
+ * expired sync token, `--full`) lists with the attendees deferred and writes every new event at once,
+ * without them (pull.ts, `awaitAttendees`); the attendees stage (`fillAttendees`) then reads them as
+ * Feishu allows, nearest events first, and updates the copies. A link marked `attendeesPending` is
+ * what is still to do: a restart goes on from there, and a copy that has its attendees is never
+ * written without them again (a full pull leaves linked events whole for this stage).
+ */
+import { BridgeError, formatKey, sameKey } from '../core/index.ts';
+import type { Link, RemoteEvent } from '../ports/index.ts';
+import { type ApplyContext, applyWrites, type Counts, type Failure, zeroCounts } from './apply.ts';
+import { type Action, diff } from './diff.ts';
+import { nearestFirst } from './nearest.ts';
+import type { Pair } from './pair.ts';
+import { waves } from './plan.ts';
+import { project } from './project.ts';
+import type { PullDeps } from './pull.ts';
+import { recordRooms, type WrittenCopy } from './room-records.ts';
+
+/**
+ * The actions of one page of a pull, busy time first: an event listed without its attendees is
+ * created now and its link marked to get them later; one already on the spoke is left whole for the
+ * attendees stage (its copy may hold attendees that a write without them would strip), its link
+ * marked. Deletes and skips do not depend on attendees and go as they are. An event read in full
+ * and found unchanged settles a mark left earlier (the mark is cleared).
+ */
+export function awaitAttendees(
+  actions: Action[],
+  pending: Set<string>,
+  links: Map<string, Link>,
+): { actions: Action[]; marks: Link[]; awaiting: number } {
+  const out: Action[] = [];
+  const marks: Link[] = [];
+  let awaiting = 0;
+  for (const a of actions) {
+    const k = formatKey(a.key);
+    const link = links.get(k);
+    if (!pending.has(k)) {
+      if (a.kind === 'unchanged' && link?.attendeesPending) marks.push({ ...link, attendeesPending: false });
+      out.push(a);
+    } else if (a.kind === 'create') {
+      out.push({ ...a, attendeesPending: true });
+      awaiting += 1;
+    } else if ((a.kind === 'update' || a.kind === 'unchanged') && link) {
+      if (!link.attendeesPending) marks.push({ ...link, attendeesPending: true });
+      awaiting += 1;
+    } else out.push(a);
+  }
+  return { actions: out, marks, awaiting };
+}
+
+export interface AttendeeDeps extends Omit<PullDeps, 'onProgress' | 'onListed' | 'deleteBudget'> {
+  /** Held around each chunk's writes (serve: the calendar's pull lock), so no pull writes between. */
+  lock?: () => Promise<() => Promise<void>>;
+  /** Writes begin once it settles (feisync sync: every pair's events on the spokes); reads go on. */
+  gate?: Promise<unknown>;
+  /** After the listing (0 of all) and after each chunk: events done of those to read. */
+  onProgress?: (p: { calendar: string; done: number; of: number }) => void;
+  /** Unix seconds, for nearest first; default the clock. */
+  now?: number;
+}
+
+export interface AttendeeOptions {
+  /**
+   * Also read events that some pair has not on its spoke yet: for a stage started as soon as a full
+   * pull has listed, while that pull is still writing them (`gate` or `lock` waits for its writes; an
+   * event whose link is not marked by then is left alone). Its listing must come after the pull's,
+   * so that it never holds older data than the pull wrote. Default: only events whose link waits.
+   */
+  includeNew?: boolean;
+}
+
+export interface AttendeeResult {
+  pair: Pair;
+  counts: Counts;
+  failures: Failure[];
+  /** Links still waiting at the end (gone from Feishu meanwhile, failed, or not reached). */
+  left: number;
+  /** Why the stage stopped early on this calendar. */
+  error?: string;
+}
+
+/** Events written per step: small at first, so the nearest ones get their attendees soonest. */
+const CHUNKS = [25, 50];
+const CHUNK = 100;
+
+/** The attendees stage of one Feishu calendar, for its pairs (all with the same `feishu`). */
+export async function fillAttendees(
+  pairs: Pair[],
+  deps: AttendeeDeps,
+  options: AttendeeOptions = {},
+): Promise<AttendeeResult[]> {
+  const calendar = pairs[0].feishu;
+  const ids = pairs.map((p) => p.id);
+  const runs = pairs.map((pair) => contextOf(pair, deps));
+  const finish = async (error?: { kind: string; error: string }): Promise<AttendeeResult[]> => {
+    const left = await deps.store.pendingAttendees(ids);
+    return runs.map((ctx) => {
+      if (error) {
+        ctx.counts.failed += 1;
+        ctx.failures.push({ key: calendar.id, ...error });
+      }
+      const out = { pair: ctx.pair, counts: ctx.counts, failures: ctx.failures };
+      return { ...out, left: left.get(ctx.pair.id) ?? 0, ...(error ? { error: error.error } : {}) };
+    });
+  };
+  const read = deps.feishu.readAttendees?.bind(deps.feishu);
+  if (!read) return finish();
+  if (!options.includeNew && [...(await deps.store.pendingAttendees(ids)).values()].every((n) => !n))
+    return finish();
+  let todo: RemoteEvent[];
+  try {
+    todo = nearestFirst(
+      await candidates(pairs, deps, !!options.includeNew),
+      (r) => r.event,
+      deps.now ?? Date.now() / 1000,
+    );
+  } catch (e) {
+    return finish(failure(e, 'Feishu listing failed'));
+  }
+  const chunks: RemoteEvent[][] = [];
+  for (let i = 0, k = 0; i < todo.length; k++) {
+    const n = CHUNKS[k] ?? CHUNK;
+    chunks.push(todo.slice(i, i + n));
+    i += n;
+  }
+  // reads run ahead of the writes, one chunk after another (in order, so nearest first), and stop
+  // at the first chunk that failed as a whole
+  let stop = false;
+  let previous: Promise<unknown> = Promise.resolve();
+  const reads = chunks.map((chunk) => {
+    const p = previous.then(() => (stop ? [] : read(calendar, chunk)));
+    p.catch(() => {});
+    previous = p.then((got) => {
+      if (got.length && got.every((r) => r instanceof BridgeError)) throw got[0];
+    });
+    previous.catch(() => {});
+    return p;
+  });
+  let done = 0;
+  deps.onProgress?.({ calendar: calendar.id, done, of: todo.length });
+  let error: { kind: string; error: string } | undefined;
+  try {
+    await deps.gate;
+    for (const [k, p] of reads.entries()) {
+      const got = await p;
+      const failed = got.filter((r): r is BridgeError => r instanceof BridgeError);
+      if (got.length && failed.length === got.length) {
+        error = failure(failed[0], 'attendees not read');
+        break;
+      }
+      const readOk = got.filter((r): r is RemoteEvent => !(r instanceof BridgeError));
+      const release = await deps.lock?.();
+      try {
+        await Promise.all(runs.map((ctx) => writeChunk(ctx, readOk, deps)));
+      } finally {
+        await release?.();
+      }
+      got.forEach((r, i) => {
+        if (!(r instanceof BridgeError)) return;
+        for (const ctx of runs) {
+          ctx.counts.failed += 1;
+          ctx.failures.push({
+            key: formatKey(chunks[k][i].event.key),
+            kind: r.kind,
+            error: `attendees not read: ${r.message}`,
+          });
+        }
+      });
+      done += got.length;
+      deps.onProgress?.({ calendar: calendar.id, done, of: todo.length });
+    }
+  } catch (e) {
+    error = failure(e, 'attendees not read');
+  } finally {
+    stop = true;
+  }
+  return finish(error);
+}
+
+/** The calendar's listed events that wait for their attendees on some pair (or may: `includeNew`). */
+async function candidates(pairs: Pair[], deps: AttendeeDeps, includeNew: boolean) {
+  const out: RemoteEvent[] = [];
+  for await (const page of deps.feishu.listChanges(pairs[0].feishu, null, { attendees: 'defer' })) {
+    if (page.expired) throw new Error('Feishu refused a full listing as expired');
+    const mirrored = page.upserts.filter(
+      (u) => u.attendeesPending && !('skip' in project(u.event, deps.policy)),
+    );
+    const uids = [...new Set(mirrored.map((u) => u.event.key.uid))];
+    const linked = await Promise.all(pairs.map((p) => deps.store.byUids(p.id, uids)));
+    const waits = (l: Link | undefined) =>
+      l && !l.tombstone && l.spokeId !== null ? !!l.attendeesPending : includeNew;
+    out.push(...mirrored.filter((u) => linked.some((links) => waits(links.get(formatKey(u.event.key))))));
+  }
+  return out;
+}
+
+/**
+ * One chunk on one pair: the events whose link still waits (a pull may have settled some meanwhile)
+ * are diffed as usual, so a copy is written only where the attendees make a difference, and the
+ * marks of those found equal are cleared. Anything else (a delete, a skip) is left to the pulls.
+ */
+async function writeChunk(ctx: ApplyContext, got: RemoteEvent[], deps: AttendeeDeps) {
+  const ready = got.filter((r) => !r.attendeesPending).map((r) => r.event);
+  if (ready.length === 0) return;
+  const links = await deps.store.byUids(ctx.pair.id, [...new Set(ready.map((e) => e.key.uid))]);
+  const waiting = ready.filter((e) => {
+    const l = links.get(formatKey(e.key));
+    return !!l?.attendeesPending && !l.tombstone && l.spokeId !== null;
+  });
+  const actions = diff({ upserts: waiting, removals: [] }, links, ctx.policy);
+  const settled: Link[] = [];
+  // a copy already as it should be still names the event's rooms for the ledger (an unmapped one)
+  const confirmed: WrittenCopy[] = [];
+  for (const a of actions) {
+    if (a.kind !== 'unchanged') continue;
+    ctx.counts.unchanged += 1;
+    const link = links.get(formatKey(a.key))!;
+    settled.push({ ...link, attendeesPending: false });
+    const source = waiting.find((e) => sameKey(e.key, a.key))!;
+    const p = project(source, ctx.policy);
+    if ('event' in p) confirmed.push({ source, copy: p.event, copyId: link.spokeId, answers: undefined });
+  }
+  // every master is on the spoke already (its link is live): one write for the chunk, exceptions too
+  const { masters, exceptions } = waves(actions);
+  await applyWrites(ctx, [...masters, ...exceptions], links);
+  if (settled.length) await deps.store.save(settled);
+  await recordRooms(ctx, confirmed);
+}
+
+function contextOf(pair: Pair, deps: AttendeeDeps): ApplyContext {
+  const connector = deps.spokes[pair.spoke];
+  if (!connector) throw new Error(`no connector for spoke ${pair.spoke}`);
+  return {
+    pair,
+    connector,
+    store: deps.store,
+    policy: { ...deps.policy, target: { ...connector.capabilities, attendee: deps.attendeeFor?.(pair) } },
+    counts: zeroCounts(),
+    failures: [],
+    rooms: deps.rooms,
+  };
+}
+
+function failure(e: unknown, what: string): { kind: string; error: string } {
+  const kind = e instanceof BridgeError ? e.kind : 'transient';
+  return { kind, error: `${what}: ${e instanceof Error ? e.message : String(e)}` };
+}

@@ -1,0 +1,333 @@
+/**
+ * Busy time first (issue 11): an initial sync puts every event on both spokes before any attendee
+ * is read, then adds the attendees nearest first; a restart in the middle of the attendees stage
+ * (a refused read, then a SIGKILL) never strips attendees already on a copy, fills the rest, and
+ * ends in exact parity without duplicates. Attendee reads are slowed or refused with the Feishu
+ * emulator's faults on the two paths that read them (event get, attendee list); both spokes are
+ * read back through their connectors.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type App, compose, composeSpokes, policyOf } from '../../src/app/compose.ts';
+import { generateTenant } from '../../src/app/demo/tenant.ts';
+import { control, type Emulators } from '../../src/app/emulators.ts';
+import { resolvePairs } from '../../src/app/pairs.ts';
+import { exact, readParity } from '../../src/app/parity-run.ts';
+import { startService } from '../../src/app/serve.ts';
+import { readStatus } from '../../src/app/status.ts';
+import { runSync } from '../../src/app/sync-run.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { sendPull } from '../../src/jobs/boss.ts';
+import type { RemoteEvent } from '../../src/ports/index.ts';
+import { distance } from '../../src/sync/nearest.ts';
+import { openWorld } from '../support/world.ts';
+
+const bin = join(import.meta.dirname, '../../bin/feisync.mjs');
+const dirs: string[] = [];
+const closers: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of closers.reverse()) await c();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** The two Feishu paths that read attendees: the event get and the attendee list. */
+const READS = '/calendars/[^/]+/events/[^/]+(/attendees)?$';
+const isRead = (path: string) => new RegExp(READS).test(path);
+/** Replaces the Feishu emulator's fault rules (posting rules adds to those there). */
+async function faults(em: Emulators, rules: unknown[]) {
+  await fetch(`${em.feishu}/_emulator/faults`, { method: 'DELETE' });
+  if (rules.length) await control(em.feishu, 'faults', rules);
+}
+
+async function world(users: number, events: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'feisync-busy-'));
+  dirs.push(dir);
+  const tenant = generateTenant({ users, events, now: Math.floor(Date.now() / 1000) });
+  const w = await openWorld(tenant, dir);
+  closers.push(() => w.em.close());
+  return { ...w, tenant, dir };
+}
+
+const requests = async (em: Emulators): Promise<{ method: string; path: string; status: number }[]> =>
+  (await fetch(`${em.feishu}/_emulator/requests?since=0`)).json() as any;
+
+/**
+ * Every copy on the spokes, read back through their connectors: attendees per copy (by spoke, pair
+ * and Feishu key), and how many copies carry each key (more than one: a duplicate).
+ */
+async function copies(app: Pick<App, 'spokes'>, pairs: Awaited<ReturnType<typeof resolvePairs>>['pairs']) {
+  const attendees = new Map<string, number>();
+  const seen = new Map<string, number>();
+  for (const p of pairs) {
+    for await (const page of app.spokes[p.spoke]!.listChanges(p.target, null)) {
+      for (const r of page.upserts as RemoteEvent[]) {
+        if (r.tag?.pair !== p.id) continue;
+        const k = `${p.spoke}|${p.id}|${r.tag.key}`;
+        seen.set(k, (seen.get(k) ?? 0) + 1);
+        attendees.set(k, r.event.attendees.length);
+      }
+    }
+  }
+  return { attendees, duplicates: [...seen].filter(([, n]) => n > 1).map(([k]) => k) };
+}
+
+describe('busy time first', () => {
+  it('puts every event on both spokes before any attendee read ends, then the attendees, nearest first', async () => {
+    const w = await world(2, 200);
+    closers.push(() => w.app.close());
+    const { pairs, attendeeFor } = await resolvePairs(w.app);
+    // the first chunk of each calendar's reads (25) takes 20 s; every other read 300 ms
+    await faults(w.em, [
+      { match: { method: 'GET', path: READS }, times: 50, action: { delayMs: 20_000 } },
+      { match: { method: 'GET', path: READS }, action: { delayMs: 300 } },
+    ]);
+    let atEvents: Promise<{ reads: number; copies: Awaited<ReturnType<typeof copies>> }> | undefined;
+    const stages: string[] = [];
+    const report = await runSync(w.app, {
+      onStage: (s) => {
+        stages.push(s.stage);
+        if (s.stage === 'events')
+          atEvents = (async () => ({
+            reads: (await requests(w.em)).filter((r) => isRead(r.path)).length,
+            copies: await copies(w.app, pairs),
+          }))();
+      },
+    });
+    await faults(w.em, []);
+    const log = (await requests(w.em)).filter((r) => isRead(r.path) && r.status === 200);
+    expect(stages).toEqual(['events', 'attendees']);
+    expect(report.totals.failed).toBe(0);
+    expect(report.attendeesPending).toBe(0);
+    expect(report.stages.attendees).toBeGreaterThan(report.stages.events);
+
+    const early = await atEvents!;
+    // no attendee read had come back, yet every copy was there, none with attendees
+    expect(early.reads).toBe(0);
+    const late = await copies(w.app, pairs);
+    expect([...early.copies.attendees.keys()].sort()).toEqual([...late.attendees.keys()].sort());
+    expect(early.copies.duplicates).toEqual([]);
+    const googleEarly = [...early.copies.attendees].filter(([k]) => k.startsWith('google|'));
+    expect(googleEarly.length).toBeGreaterThan(150);
+    expect(googleEarly.every(([, n]) => n === 0)).toBe(true);
+    // and now they have their attendees: exact parity (attendees included) on both spokes
+    const withAttendees = [...late.attendees].filter(([k, n]) => k.startsWith('google|') && n > 0);
+    expect(withAttendees.length).toBeGreaterThan(20);
+    const { perSpoke } = await readParity(w.app, pairs, policyOf(w.app.config), attendeeFor);
+    for (const p of Object.values(perSpoke)) expect(exact(p)).toBe(true);
+
+    // nearest first: per calendar, every read of a chunk is nearer than every read of a later chunk
+    const listed = new Map<string, number>();
+    for (const p of pairs)
+      for await (const page of w.app.feishu.listChanges(p.feishu, null, { attendees: 'defer' }))
+        for (const u of page.upserts) listed.set(u.ref.id, distance(u.event, Date.now() / 1000));
+    const byCalendar = new Map<string, number[]>();
+    for (const r of log) {
+      const [cal, rest] = r.path.split('/calendars/')[1].split('/events/');
+      const d = listed.get(decodeURIComponent(rest.split('/')[0]))!;
+      byCalendar.set(cal, [...(byCalendar.get(cal) ?? []), d]);
+    }
+    expect(byCalendar.size).toBe(2);
+    for (const mine of byCalendar.values()) {
+      expect(mine.length).toBeGreaterThan(75);
+      for (const cut of [25, 75]) {
+        expect(Math.max(...mine.slice(0, cut))).toBeLessThanOrEqual(Math.min(...mine.slice(cut)));
+      }
+    }
+  }, 180_000);
+
+  it('a restart in the middle of the attendees stage strips nothing and fills the rest', async () => {
+    const w = await world(2, 160);
+    const { pairs } = await resolvePairs(w.app);
+    // the first 60 attendee reads go through, then Feishu refuses them
+    await faults(w.em, [
+      { match: { method: 'GET', path: READS }, times: 60, action: { delayMs: 0 } },
+      {
+        match: { method: 'GET', path: READS },
+        action: { status: 200, body: { code: 194001, msg: 'no permission to read attendees' } },
+      },
+    ]);
+    const first = await runSync(w.app);
+    expect(first.totals.failed).toBeGreaterThan(0);
+    expect(first.attendeesPending).toBeGreaterThan(0);
+    expect(first.totals.created).toBeGreaterThan(150);
+    const status = await readStatus(w.app.db.prisma);
+    const waiting = status.pairs.reduce((n, p) => n + p.links.attendeesPending, 0);
+    expect(waiting).toBe(first.attendeesPending);
+    await w.app.close();
+
+    // from here on the spokes are watched: a copy's attendees never go down
+    const spokes = { spokes: composeSpokes(loadConfig(w.configFile), w.configFile) };
+    const best = new Map<string, number>();
+    const stripped: string[] = [];
+    const duplicates = new Set<string>();
+    const look = async () => {
+      const now = await copies(spokes, pairs);
+      for (const d of now.duplicates) duplicates.add(d);
+      for (const [k, n] of now.attendees) {
+        if (n < (best.get(k) ?? 0)) stripped.push(`${k}: ${best.get(k)} -> ${n}`);
+        best.set(k, Math.max(n, best.get(k) ?? 0));
+      }
+    };
+    await look();
+    const filledBefore = [...best.values()].filter((n) => n > 0).length;
+    expect(filledBefore).toBeGreaterThan(10);
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) await look();
+    })();
+
+    // slow reads, and the second run killed once the attendees stage has written something
+    await faults(w.em, [{ match: { method: 'GET', path: READS }, action: { delayMs: 1500 } }]);
+    const env = { ...process.env, FEISHU_URL: w.em.feishu, GOOGLE_URL: w.em.google, GRAPH_URL: w.em.graph };
+    const killed = await cli(
+      ['sync', '--config', w.configFile, '--json'],
+      w.dir,
+      env,
+      (line) => line.type === 'progress' && line.stage === 'attendees' && line.read > 0 && !line.done,
+    );
+    await faults(w.em, []);
+    // a full pull of copies that hold attendees leaves them whole for the attendees stage
+    const last = await cli(['sync', '--config', w.configFile, '--json', '--full'], w.dir, env);
+    watching = false;
+    await watcher;
+    await look();
+
+    expect(stripped).toEqual([]);
+    expect([...duplicates]).toEqual([]);
+    expect(killed.signal, killed.out.slice(-2000)).toBe('SIGKILL');
+    expect(killed.lines.some((l) => l.type === 'stage' && l.stage === 'events')).toBe(true);
+    expect(last.code, last.out.slice(-2000)).toBe(0);
+    const result = last.lines.find((l) => l.type === 'result');
+    expect(result.attendeesPending).toBe(0);
+    expect(result.totals).toMatchObject({ created: 0, failed: 0 });
+    expect(result.totals.updated).toBeGreaterThan(0);
+    // both stages in the progress lines: the pull's events, then the attendees read of those to read
+    const progress = last.lines.filter((l) => l.type === 'progress');
+    expect(progress.some((l) => l.stage === 'events')).toBe(true);
+    expect(progress.find((l) => l.stage === 'attendees' && l.done)).toMatchObject({
+      read: expect.any(Number),
+      of: expect.any(Number),
+    });
+    expect([...best.values()].filter((n) => n > 0).length).toBeGreaterThan(filledBefore);
+
+    const app = await compose(loadConfig(w.configFile), w.configFile, { unthrottled: true });
+    closers.push(() => app.close());
+    const again = await resolvePairs(app);
+    const { perSpoke } = await readParity(app, again.pairs, policyOf(app.config), again.attendeeFor);
+    for (const [spoke, p] of Object.entries(perSpoke))
+      expect({ spoke, missing: p.missing, extra: p.extra, differing: p.differing }).toEqual({
+        spoke,
+        missing: 0,
+        extra: 0,
+        differing: 0,
+      });
+    const after = await readStatus(app.db.prisma);
+    expect(after.pairs.every((p) => p.links.attendeesPending === 0)).toBe(true);
+  }, 300_000);
+
+  it('serve: pulls of a calendar go on while its attendees stage reads, which then fills every copy', async () => {
+    const w = await world(2, 160);
+    await w.app.close();
+    // every attendee read takes 5 s: the attendees stages last a while
+    await faults(w.em, [{ match: { method: 'GET', path: READS }, action: { delayMs: 5000 } }]);
+    const { default: pino } = await import('pino');
+    const s = await startService(loadConfig(w.configFile), w.configFile, {
+      unthrottled: true,
+      port: 0,
+      log: pino({ level: 'silent' }),
+    });
+    closers.push(() => s.close());
+    const status = () => readStatus(s.app.db.prisma, { bossSchema: s.app.db.bossSchema });
+    const waiting = (st: Awaited<ReturnType<typeof status>>) =>
+      st.pairs.reduce((n, p) => n + p.links.attendeesPending, 0);
+    // the initial pulls: every event on both spokes, their attendees still to come
+    const afterPulls = await until('both initial pulls', async () => {
+      const st = await status();
+      const pulled = st.runs.filter((r) => r.kind === 'pull' && r.status === 'ok');
+      return new Set(pulled.map((r) => (r.report as any)?.calendar)).size === 2 ? st : undefined;
+    });
+    expect(waiting(afterPulls)).toBeGreaterThan(50);
+    const googleCopies = async () => {
+      const st = (await (await fetch(`${w.em.google}/_emulator/state`)).json()) as any;
+      return (st.events as any[]).filter((e) => e.status !== 'cancelled').map((e) => e.summary as string);
+    };
+    const pairs = s.worker.resolution()!.pairs;
+    const early = await copies(s.app, pairs);
+
+    // a new event in Feishu while the attendees stages read: its pull is not held behind them
+    const now = Math.floor(Date.now() / 1000);
+    await control(w.em.feishu, 'events', {
+      op: 'create',
+      calendar_id: w.tenant.users[0].calendarId,
+      event: {
+        summary: 'Made during the attendees stage',
+        start_time: { timestamp: String(now + 86_400) },
+        end_time: { timestamp: String(now + 88_000) },
+      },
+    });
+    await sendPull(s.boss, w.tenant.users[0].calendarId);
+    await until('the new event on Google', async () =>
+      (await googleCopies()).includes('Made during the attendees stage'),
+    );
+    expect(waiting(await status())).toBeGreaterThan(0);
+
+    await until('every attendee on the spokes', async () => waiting(await status()) === 0, 120_000);
+    await faults(w.em, []);
+    const r = s.worker.resolution()!;
+    const { perSpoke } = await readParity(s.app, r.pairs, policyOf(s.app.config), r.attendeeFor);
+    for (const p of Object.values(perSpoke)) expect(exact(p)).toBe(true);
+    // the attendees stages created nothing: every event was there after the pulls
+    const late = await copies(s.app, pairs);
+    expect(late.duplicates).toEqual([]);
+    expect([...late.attendees.keys()].filter((k) => !early.attendees.has(k))).toHaveLength(2);
+    expect([...early.attendees.keys()].every((k) => late.attendees.has(k))).toBe(true);
+    const runs = (await status()).runs.filter((x) => x.kind === 'attendees');
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(runs.every((x) => x.status === 'ok')).toBe(true);
+  }, 240_000);
+});
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Runs the CLI; kills it with SIGKILL at the first JSON line `killAt` accepts, if given. */
+function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv, killAt?: (line: any) => boolean) {
+  return new Promise<{ code: number | null; signal: string | null; lines: any[]; out: string }>(
+    (resolve, reject) => {
+      const child = spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const lines: any[] = [];
+      let rest = '';
+      const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        rest += b.toString();
+        const parts = rest.split('\n');
+        rest = parts.pop() ?? '';
+        for (const l of parts.filter((x) => x.startsWith('{'))) {
+          const line = JSON.parse(l);
+          lines.push(line);
+          if (killAt?.(line)) child.kill('SIGKILL');
+        }
+      });
+      child.stderr.on('data', (b: Buffer) => {
+        out += b.toString();
+      });
+      child.on('error', reject);
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, lines, out });
+      });
+    },
+  );
+}
