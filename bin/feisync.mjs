@@ -1,6 +1,35 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (no build step) through tsx's loader.
-import { register } from 'tsx/esm/api';
+// Runs the compiled JavaScript in .build/ (scripts/build.mjs, run by npm install) while every source
+// file is as it was compiled; else the TypeScript sources through tsx's loader, which costs about half
+// a second and 35 MB more at every start. FEISYNC_FROM_SOURCE=1 always runs the sources.
+import { readFileSync, statSync } from 'node:fs';
 
-register();
-await import('../src/app/cli.ts');
+const root = new URL('../', import.meta.url);
+
+function compiledIsFresh() {
+  if (process.env.FEISYNC_FROM_SOURCE) return false;
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(new URL('.build/manifest.json', root), 'utf8'));
+  } catch {
+    return false; // never built
+  }
+  for (const [file, [mtimeMs, size]] of Object.entries(manifest.files)) {
+    let s;
+    try {
+      s = statSync(new URL(file, root));
+    } catch {
+      return false; // deleted
+    }
+    if (s.mtimeMs !== mtimeMs || s.size !== size) return false;
+  }
+  // a source added since is only run once an existing file imports it, which changes that file
+  return true;
+}
+
+if (compiledIsFresh()) await import('../.build/cli.js');
+else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/app/cli.ts');
+}

@@ -54,14 +54,18 @@ export function databaseTarget(opts: DbOpts): { url?: string; dataDir?: string }
   return { url: url || undefined, dataDir: opts.dataDir ?? configured ?? './.feisync' };
 }
 
-/** The config file given or found, loaded; undefined when none is there and none was asked for. */
+/** The config file given or found, loaded (once per file); undefined when none is there and none was asked for. */
 export function configIfAny(opts: DbOpts): { config: Config; path: string } | undefined {
   const path = resolveConfigPath(opts.config);
   const explicit = opts.config !== undefined || process.env.FEISYNC_CONFIG !== undefined;
-  if (existsSync(path)) return { config: loadConfig(path), path };
+  if (existsSync(path)) {
+    if (!loaded.has(path)) loaded.set(path, { config: loadConfig(path), path });
+    return loaded.get(path);
+  }
   if (explicit) throw new UsageError(`configuration file not found: ${path}`);
   return undefined;
 }
+const loaded = new Map<string, { config: Config; path: string }>();
 
 export function print(text: string) {
   process.stdout.write(`${text}\n`);

@@ -72,7 +72,7 @@ const dbOptions = (cmd: Command) =>
 
 dbOptions(db.command('migrate').description('apply pending migrations')).action(async (opts: DbOpts) => {
   const { openDatabase } = await lazy.db();
-  const database = await openDatabase({ ...databaseTarget(opts), migrate: true, sharedBuffers: '16MB' });
+  const database = await openDatabase({ ...databaseTarget(opts), migrate: true, brief: true, prisma: false });
   try {
     const applied = database.applied;
     if (opts.json) print(JSON.stringify({ database: database.location, applied }));
@@ -90,7 +90,7 @@ dbOptions(db.command('migrate').description('apply pending migrations')).action(
 dbOptions(db.command('status').description('show applied and pending migrations')).action(
   async (opts: DbOpts) => {
     const [{ openDatabase }, { migrationStatus }] = await Promise.all([lazy.db(), lazy.migrate()]);
-    const database = await openDatabase({ ...databaseTarget(opts), migrate: false, sharedBuffers: '16MB' });
+    const database = await openDatabase({ ...databaseTarget(opts), migrate: false, brief: true });
     try {
       const status = await migrationStatus(database.adapter);
       if (opts.json) print(JSON.stringify({ database: database.location, ...status }));
@@ -319,10 +319,15 @@ program
   .addOption(jsonOption())
   .action(async (opts: DbOpts & { offline?: boolean }) => {
     const [{ openDatabase }, { formatStatus, readStatus }] = await Promise.all([lazy.db(), lazy.status()]);
-    const database = await openDatabase({ ...databaseTarget(opts), migrate: true, sharedBuffers: '16MB' });
+    const database = await openDatabase({
+      ...databaseTarget(opts),
+      migrate: true,
+      brief: true,
+      prisma: false,
+    });
     try {
       const found = configIfAny(opts);
-      const status = await readStatus(database.prisma, {
+      const status = await readStatus(database.reader, {
         rooms: found?.config.rooms,
         waves: found?.config.migration.waves,
         bossSchema: database.bossSchema,

@@ -6,14 +6,11 @@
  */
 import { formatKey } from '../core/index.ts';
 import { type ConflictRow, PrismaConflictStore } from '../store/conflicts.ts';
-import type { PrismaClient } from '../store/db.ts';
-import { newRun } from '../sync/reverse.ts';
-import { applyChange } from '../sync/reverse-apply.ts';
+import { epochMs, type SqlReader, toDate } from '../store/sql.ts';
 import type { ConflictsProvider } from '../web/index.ts';
 import type { App } from './compose.ts';
 import { UsageError } from './exit.ts';
 import { resolvePairs } from './pairs.ts';
-import { reverseDeps } from './reverse-run.ts';
 import { formatTable } from './table.ts';
 
 export type Keep = 'feishu' | 'google' | 'exchange';
@@ -33,14 +30,19 @@ export interface ConflictView {
 const spokeName = (s: string): 'google' | 'exchange' => (s === 'graph' ? 'exchange' : 'google');
 
 /** Open conflicts, oldest first (database only: no provider is called). */
-export async function listConflicts(prisma: PrismaClient): Promise<ConflictView[]> {
-  const rows = await new PrismaConflictStore(prisma).open();
-  const pairs = new Map(
-    (await prisma.syncPair.findMany({ where: { id: { in: [...new Set(rows.map((r) => r.pairId))] } } })).map(
-      (p) => [p.id, p],
+export async function listConflicts(db: SqlReader): Promise<ConflictView[]> {
+  // raw SQL (see sql.ts): `feisync status` lists them without Prisma
+  const rows = await db.$queryRawUnsafe<any[]>(
+    `SELECT c.id, c."pairId", c.uid, c."originalTime"::float8 AS "originalTime", c.fields, c.feishu, c.spoke,
+       c."spokeId", c.keep, ${epochMs('c."createdAt"')}, p."userKey" AS "pairUser", p.spoke AS "pairSpoke"
+     FROM "Conflict" c LEFT JOIN "SyncPair" p ON p.id = c."pairId" WHERE c."resolvedAt" IS NULL ORDER BY c.id`,
+  );
+  return rows.map((r) =>
+    view(
+      { ...r, createdAt: toDate(r.createdAt), resolvedAt: null },
+      r.pairSpoke === null ? undefined : { userKey: r.pairUser, spoke: r.pairSpoke },
     ),
   );
-  return rows.map((r) => view(r, pairs.get(r.pairId)));
 }
 
 function view(r: ConflictRow, pair: { userKey: string; spoke: string } | undefined): ConflictView {
@@ -85,6 +87,12 @@ export async function resolveConflict(app: App, id: number, keep: Keep): Promise
   const pair = resolution.pairs.find((p) => p.id === row.pairId);
   if (!pair) throw new UsageError(`conflict #${id}: its pair is no longer in the configuration`);
   if (!row.spoke || !row.spokeId) throw new UsageError(`conflict #${id} has no spoke copy to compare`);
+  // loaded here, not at the top: listing conflicts (`feisync status`) needs no sync engine or connector
+  const [{ reverseDeps }, { newRun }, { applyChange }] = await Promise.all([
+    import('./reverse-run.ts'),
+    import('../sync/reverse.ts'),
+    import('../sync/reverse-apply.ts'),
+  ]);
   const deps = {
     ...reverseDeps(app, resolution),
     conflicts: keep === 'feishu' ? ('feishu-wins' as const) : ('spoke-wins' as const),

@@ -2,7 +2,7 @@
  * Where every migration wave stands (`feisync migrate status`, `feisync status`, `/status`): the
  * MigrationUser rows, database only (no provider is called).
  */
-import type { PrismaClient } from '../store/db.ts';
+import { epochMs, type SqlReader, toDate } from '../store/sql.ts';
 
 export type MigrationState = 'pending' | 'cutover' | 'done' | 'failed' | 'rolled_back';
 export interface Step {
@@ -24,8 +24,12 @@ export interface WaveStatus {
 }
 
 /** Where every configured wave stands (database only). */
-export async function readMigration(prisma: PrismaClient, waves: WaveConfig = []): Promise<WaveStatus[]> {
-  const rows = await prisma.migrationUser.findMany({ orderBy: [{ wave: 'asc' }, { userKey: 'asc' }] });
+export async function readMigration(db: SqlReader, waves: WaveConfig = []): Promise<WaveStatus[]> {
+  // raw SQL (see sql.ts): `feisync status` reads it without Prisma
+  const rows = await db.$queryRawUnsafe<any[]>(
+    `SELECT wave, "userKey", target, state, steps, error, ${epochMs('"updatedAt"')}
+     FROM "MigrationUser" ORDER BY wave, "userKey"`,
+  );
   const names = [...new Set([...waves.map((w) => w.name), ...rows.map((r) => r.wave)])];
   return names.map((name) => {
     const mine = rows.filter((r) => r.wave === name);
@@ -42,7 +46,7 @@ export async function readMigration(prisma: PrismaClient, waves: WaveConfig = []
         state: r.state as MigrationState,
         steps: r.steps as unknown as Step[],
         ...(r.error ? { error: r.error } : {}),
-        updatedAt: r.updatedAt.toISOString(),
+        updatedAt: toDate(r.updatedAt)!.toISOString(),
       })),
     };
   });

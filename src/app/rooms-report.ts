@@ -7,6 +7,7 @@ import type { Config } from '../config/index.ts';
 import type { CalendarConnector, RoomInfo } from '../ports/index.ts';
 import { bookingCounts, type StatusCounts, zeroStatusCounts } from '../store/bookings.ts';
 import type { PrismaClient } from '../store/db.ts';
+import type { SqlReader } from '../store/sql.ts';
 import type { Spoke } from '../sync/pair.ts';
 
 export interface RoomCount {
@@ -28,7 +29,7 @@ const addressOf = (r: Config['rooms'][number] | undefined, spoke: string) =>
 
 /** Bookings per room and spoke by status (booked, pending, conflict, unmapped, failed, released). */
 export async function roomSummary(app: {
-  db: { prisma: PrismaClient };
+  db: { prisma: SqlReader };
   config?: Pick<Config, 'rooms'>;
 }): Promise<RoomSummary> {
   const totals = zeroStatusCounts();

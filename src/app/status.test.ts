@@ -115,6 +115,8 @@ describe('readStatus', () => {
       /Room bookings by room \(1\)\n.*\n {2}omm_1 +- +graph +- +1 +0 +1 +1 +0 +0/,
     );
     expect(s.deadLetters).toEqual([]); // no pgboss schema yet
+    // `feisync status` reads the same through the driver alone, without Prisma
+    expect(await readStatus(db.reader)).toEqual(s);
   });
 
   it('reads failed pg-boss jobs from the job table and the archive once the schema exists', async () => {
@@ -138,6 +140,27 @@ describe('readStatus', () => {
       ['renew', 'failed', 1, 'old', true],
     ]);
     expect(formatStatus(s)).toMatch(/Dead letters \(2\)[\s\S]*feishu-event\s+3\s+\S+ \S+\s+boom/);
+    expect(await readStatus(db.reader)).toEqual(s);
+  });
+
+  it('gives every time as it was stored when the process runs off UTC, through Prisma and the driver', async () => {
+    // 8 hours late in Shanghai before: timestamptz through Prisma on a PGlite started off UTC
+    const zone = process.env.TZ;
+    process.env.TZ = 'Asia/Shanghai';
+    const own = await openDatabase({ inMemory: true });
+    try {
+      await own.executeSql(`CREATE SCHEMA pgboss;
+        CREATE TABLE pgboss.job (id uuid, name text, state text, retry_count int, output jsonb, completed_on timestamptz);
+        INSERT INTO pgboss.job VALUES ('00000000-0000-0000-0000-000000000004', 'pull', 'failed', 0,
+          '{"message":"late"}', '2030-01-05T02:00:00Z');`);
+      for (const reader of [own.prisma, own.reader]) {
+        const s = await readStatus(reader);
+        expect(s.deadLetters[0]).toMatchObject({ error: 'late', at: new Date('2030-01-05T02:00:00Z') });
+      }
+    } finally {
+      await own.close();
+      process.env.TZ = zone;
+    }
   });
 });
 

@@ -3,8 +3,8 @@
  * failures, pg-boss dead letters and room bookings needing attention. Read-only.
  */
 import { formatKey } from '../core/index.ts';
-import type { PrismaClient } from '../store/db.ts';
 import { lastRuns, type RunRecord } from '../store/runs.ts';
+import { epochMs, limit, type SqlReader, toDate } from '../store/sql.ts';
 import { type ConflictView, listConflicts } from './conflicts.ts';
 import { readMigration, type WaveConfig, type WaveStatus } from './migrate-status.ts';
 import { type RoomDirectoryCheck, type RoomSummary, roomSections, roomSummary } from './rooms-report.ts';
@@ -83,56 +83,48 @@ export interface StatusOptions {
   waves?: WaveConfig;
 }
 
-const PAIR = {
-  ...{ id: true, userKey: true, feishuCalendar: true, spoke: true },
-  ...{ spokeOwner: true, spokeCalendar: true, direction: true },
-} as const;
-
-export async function readStatus(prisma: PrismaClient, options: StatusOptions = {}): Promise<Status> {
+/**
+ * Reads everything with raw SQL (`db` is a PrismaClient or `Database.reader`), so `feisync status`
+ * runs without Prisma's query compiler.
+ */
+export async function readStatus(db: SqlReader, options: StatusOptions = {}): Promise<Status> {
   const now = options.now ?? new Date();
+  type Row = Record<string, any>;
+  const q = (sql: string) => db.$queryRawUnsafe<Row[]>(sql);
   const [pairs, counts, cursors, runs, creds, failed, deadLetters, rooms, summary, conflicts, migration] =
     await Promise.all([
-      prisma.syncPair.findMany({
-        where: { active: true },
-        select: PAIR,
-        orderBy: [{ userKey: 'asc' }, { id: 'asc' }],
-      }),
-      prisma.$queryRawUnsafe<
-        { pairId: string; live: bigint; tomb: bigint; failed: bigint; waiting: bigint }[]
-      >(
+      q(`SELECT id, "userKey", "feishuCalendar", spoke, "spokeOwner", "spokeCalendar", direction
+        FROM "SyncPair" WHERE active ORDER BY "userKey", id`),
+      db.$queryRawUnsafe<{ pairId: string; live: bigint; tomb: bigint; failed: bigint; waiting: bigint }[]>(
         `SELECT "pairId", count(*) FILTER (WHERE NOT "tombstone") AS live, count(*) FILTER (WHERE "tombstone") AS tomb,
        count(*) FILTER (WHERE "lastError" IS NOT NULL) AS failed,
        count(*) FILTER (WHERE "attendeesPending" AND NOT "tombstone") AS waiting FROM "EventLink" GROUP BY "pairId"`,
       ),
-      prisma.cursor.findMany({ select: { pairId: true, side: true, updatedAt: true } }),
-      lastRuns(prisma, options.runs ?? 10),
-      prisma.credential.findMany({ where: { provider: 'feishu' }, orderBy: { subject: 'asc' } }),
-      prisma.eventLink.findMany({
-        where: { lastError: { not: null } },
-        orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
-        take: options.failures ?? 50,
-      }),
-      readDeadLetters(prisma, options.bossSchema ?? 'pgboss'),
-      prisma.roomBooking.findMany({
-        where: { status: { in: ['pending', 'conflict', 'unmapped', 'failed'] } },
-        // conflicts first (then failed, pending, unmapped), each by start
-        orderBy: [{ status: 'asc' }, { startAt: 'asc' }, { id: 'asc' }],
-        take: 50,
-      }),
-      roomSummary({ db: { prisma }, config: { rooms: options.rooms ?? [] } }),
-      listConflicts(prisma),
-      readMigration(prisma, options.waves),
+      q(`SELECT "pairId", side, ${epochMs('"updatedAt"')} FROM "Cursor"`),
+      lastRuns(db, options.runs ?? 10),
+      q(`SELECT subject, status, ${epochMs('"refreshExpiresAt"')} FROM "Credential"
+        WHERE provider = 'feishu' ORDER BY subject`),
+      q(`SELECT "pairId", uid, "originalTime"::float8 AS "originalTime", "lastError", ${epochMs('"updatedAt"')}
+        FROM "EventLink" WHERE "lastError" IS NOT NULL ORDER BY "updatedAt" DESC, id DESC ${limit(options.failures ?? 50)}`),
+      readDeadLetters(db, options.bossSchema ?? 'pgboss'),
+      // conflicts first (then failed, pending, unmapped), each by start
+      q(`SELECT "roomId", uid, "originalTime"::float8 AS "originalTime", spoke, "spokeRoom", status,
+        ${epochMs('"startAt"')}, summary, organizer, "lastError" FROM "RoomBooking"
+        WHERE status IN ('pending', 'conflict', 'unmapped', 'failed') ORDER BY status, "startAt", id LIMIT 50`),
+      roomSummary({ db: { prisma: db }, config: { rooms: options.rooms ?? [] } }),
+      listConflicts(db),
+      readMigration(db, options.waves),
     ]);
   const byPair = new Map(counts.map((c) => [c.pairId, c]));
-  const lapsed = (c: (typeof creds)[number]) =>
-    c.status === 'lapsed' || (c.refreshExpiresAt !== null && c.refreshExpiresAt <= now);
+  const lapsed = (c: Row) =>
+    c.status === 'lapsed' || (c.refreshExpiresAt !== null && c.refreshExpiresAt <= now.getTime());
   return {
     pairs: pairs.map((p) => {
       const c = byPair.get(p.id);
       const at = (side: string) =>
-        cursors.find((x) => x.pairId === p.id && x.side === side)?.updatedAt ?? null;
+        toDate(cursors.find((x) => x.pairId === p.id && x.side === side)?.updatedAt);
       return {
-        ...p,
+        ...(p as Omit<PairStatus, 'links' | 'cursors'>),
         links: {
           live: Number(c?.live ?? 0),
           tombstoned: Number(c?.tomb ?? 0),
@@ -149,9 +141,9 @@ export async function readStatus(prisma: PrismaClient, options: StatusOptions = 
     },
     failures: failed.map((l) => ({
       pair: l.pairId,
-      key: formatKey({ uid: l.uid, originalTime: Number(l.originalTime) }),
+      key: formatKey({ uid: l.uid, originalTime: l.originalTime }),
       error: l.lastError ?? '',
-      at: l.updatedAt,
+      at: toDate(l.updatedAt)!,
     })),
     deadLetters,
     rooms: rooms.map((r) => {
@@ -159,11 +151,11 @@ export async function readStatus(prisma: PrismaClient, options: StatusOptions = 
       return {
         roomId: r.roomId,
         ...(name ? { name } : {}),
-        key: formatKey({ uid: r.uid, originalTime: Number(r.originalTime) }),
+        key: formatKey({ uid: r.uid, originalTime: r.originalTime }),
         spoke: r.spoke,
         spokeRoom: r.spokeRoom,
         status: r.status,
-        startAt: r.startAt,
+        startAt: toDate(r.startAt),
         meeting: r.summary,
         organizer: r.organizer,
         error: r.lastError,
@@ -176,19 +168,19 @@ export async function readStatus(prisma: PrismaClient, options: StatusOptions = 
 }
 
 /** Failed pg-boss jobs (live table and archive), only when pg-boss has created its schema. */
-async function readDeadLetters(prisma: PrismaClient, schema: string): Promise<DeadLetter[]> {
+async function readDeadLetters(db: SqlReader, schema: string): Promise<DeadLetter[]> {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`invalid pg-boss schema name: ${schema}`);
-  const tables = await prisma.$queryRawUnsafe<{ table_name: string }[]>(
+  const tables = await db.$queryRawUnsafe<{ table_name: string }[]>(
     `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('job', 'archive')`,
     schema,
   );
   const parts = tables.map(
     ({ table_name: t }) => `SELECT id::text AS id, name, state::text AS state, retry_count, output,
-      completed_on, ${t === 'archive'} AS archived FROM "${schema}"."${t}" WHERE state::text = 'failed'`,
+      ${epochMs('completed_on')}, ${t === 'archive'} AS archived FROM "${schema}"."${t}" WHERE state::text = 'failed'`,
   );
   if (parts.length === 0) return [];
   type Row = { id: string; name: string; state: string; retry_count: number; output: unknown };
-  const rows = await prisma.$queryRawUnsafe<(Row & { completed_on: Date | null; archived: boolean })[]>(
+  const rows = await db.$queryRawUnsafe<(Row & { completed_on: number | null; archived: boolean })[]>(
     `${parts.join(' UNION ALL ')} ORDER BY completed_on DESC NULLS LAST LIMIT 50`,
   );
   return rows.map((r) => ({
@@ -197,7 +189,7 @@ async function readDeadLetters(prisma: PrismaClient, schema: string): Promise<De
     state: r.state,
     retries: Number(r.retry_count ?? 0),
     error: jobError(r.output),
-    at: r.completed_on ? new Date(r.completed_on) : null,
+    at: toDate(r.completed_on),
     archived: Boolean(r.archived),
   }));
 }

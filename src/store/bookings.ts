@@ -4,6 +4,7 @@ import type { Spoke } from '../sync/pair.ts';
 import type { RecordedBooking, RoomLedger } from '../sync/room-copies.ts';
 import type { BookingMode, BookingStatus } from '../sync/rooms.ts';
 import type { PrismaClient } from './db.ts';
+import type { SqlReader } from './sql.ts';
 
 /** A booking with what the report shows about it. */
 export type BookingRow = RecordedBooking;
@@ -140,18 +141,17 @@ export const zeroStatusCounts = (): StatusCounts => ({
 
 /** Bookings counted by room, spoke and status. */
 export async function bookingCounts(
-  prisma: PrismaClient,
+  db: SqlReader,
 ): Promise<{ roomId: string; spoke: string; counts: StatusCounts }[]> {
-  const groups = await prisma.roomBooking.groupBy({
-    by: ['roomId', 'spoke', 'status'],
-    _count: { _all: true },
-    orderBy: [{ roomId: 'asc' }, { spoke: 'asc' }],
-  });
+  const groups = await db.$queryRawUnsafe<{ roomId: string; spoke: string; status: string; n: number }[]>(
+    `SELECT "roomId", spoke, status, count(*)::int AS n FROM "RoomBooking"
+     GROUP BY "roomId", spoke, status ORDER BY "roomId", spoke`,
+  );
   const out = new Map<string, { roomId: string; spoke: string; counts: StatusCounts }>();
   for (const g of groups) {
     const k = `${g.roomId} ${g.spoke}`;
     const row = out.get(k) ?? { roomId: g.roomId, spoke: g.spoke, counts: zeroStatusCounts() };
-    if (g.status in row.counts) row.counts[g.status as BookingStatus] += g._count._all;
+    if (g.status in row.counts) row.counts[g.status as BookingStatus] += g.n;
     out.set(k, row);
   }
   return [...out.values()];

@@ -4,23 +4,29 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import type { PGlite } from '@electric-sql/pglite';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { maskUrl } from '../config/summary.ts';
-import { PrismaClient } from '../generated/prisma/client.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
 import { createLocks, type Locks } from './locks.ts';
-import { applyMigrations } from './migrate.ts';
+import { applyMigrations, isCurrent } from './migrate.ts';
+import type { SqlReader } from './sql.ts';
 
 export type { PrismaClient };
 
 export interface Database {
-  prisma: PrismaClient;
+  /** Throws when opened with `prisma: false` (and no migration needed it). */
+  readonly prisma: PrismaClient;
   kind: 'pglite' | 'postgres';
   /** Where the data lives: the folder, or the URL with its password masked. */
   location: string;
-  adapter: SqlMigrationAwareDriverAdapterFactory;
+  /** Prisma's driver adapter (migrations use it); throws like `prisma`. */
+  readonly adapter: SqlMigrationAwareDriverAdapterFactory;
   /** Raw SQL for pg-boss and maintenance; several statements are allowed when there are no values. */
   executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
+  /** Raw SQL reads on the driver, without Prisma (see sql.ts). */
+  reader: SqlReader;
   /** Migrations applied by this open (empty when the database was current or `migrate: false`). */
   applied: string[];
   /** Named locks shared by every process on this database (calendar pulls, reconcile runs). */
@@ -40,19 +46,33 @@ export interface OpenOptions {
   /** Embedded only: keep the database in memory (tests). */
   inMemory?: boolean;
   /**
-   * Embedded only: Postgres `shared_buffers` inside PGlite's WebAssembly heap. PGlite's default,
-   * 128MB, is most of the process's memory before any work; the commands that read a few rows
-   * (`status`, `db`) need far less. Default 32MB.
+   * Embedded only: Postgres `shared_buffers` inside PGlite's WebAssembly heap, all of it touched at
+   * start. PGlite's default, 128MB, is most of the process's memory before any work. Default 32MB.
    */
   sharedBuffers?: string;
+  /**
+   * Embedded only: a short command that reads or writes a few rows (`status`, `db`): the smallest
+   * shared memory (1MB of buffers, room for 3 connections), and PGlite's WebAssembly run by V8's
+   * baseline compiler only, without the optimizing tier that costs a long-running process nothing
+   * but a short one half its start time and 50 MB. Applies to the whole process.
+   */
+  brief?: boolean;
+  /**
+   * false: Prisma (driver adapter and client) is loaded only if pending migrations need it, for the
+   * commands that read with raw SQL through `reader` (`status`, `db migrate`): loading it costs a
+   * tenth of a second and 20 MB, and its first query as much again. Default true.
+   */
+  prisma?: boolean;
 }
 
 export async function openDatabase(options: OpenOptions = {}): Promise<Database> {
-  const db = options.url ? await openPostgres(options.url) : await openPglite(options);
+  const { db, layer } = options.url ? await openPostgres(options.url) : await openPglite(options);
   try {
-    if (options.migrate !== false)
-      db.applied = await applyMigrations(db.adapter, (text) => db.executeSql(text));
-    await db.prisma.$connect();
+    if (options.prisma !== false) await layer.load();
+    if (options.migrate !== false && !(await isCurrent((text) => db.executeSql(text)))) {
+      await layer.load();
+      db.applied = await applyMigrations(db.adapter);
+    }
   } catch (e) {
     await db.close();
     throw e;
@@ -60,18 +80,20 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
   return db;
 }
 
-async function openPglite(options: OpenOptions): Promise<Database> {
+type Opened = { db: Database; layer: PrismaLayer };
+
+async function openPglite(options: OpenOptions): Promise<Opened> {
   // each kind loads only its own driver
-  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('pglite-prisma-adapter'),
-  ]);
+  const { PGlite } = await import('@electric-sql/pglite');
+  if (options.brief) setFlagsFromString('--liftoff-only');
   let location = 'memory';
   let client: PGlite;
+  const settings = options.brief
+    ? { shared_buffers: '1MB', max_connections: '3', superuser_reserved_connections: '0' }
+    : { shared_buffers: options.sharedBuffers ?? '32MB' };
   const startParams = [
     ...PGlite.defaultStartParams,
-    '-c',
-    `shared_buffers=${options.sharedBuffers ?? '32MB'}`,
+    ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ];
   if (options.inMemory) client = new PGlite({ startParams });
   else {
@@ -80,13 +102,16 @@ async function openPglite(options: OpenOptions): Promise<Database> {
     client = new PGlite(location, { startParams });
   }
   await client.waitReady;
-  const adapter = new PrismaPGlite(client);
-  const prisma = new PrismaClient({ adapter });
-  return {
-    prisma,
+  const layer = new PrismaLayer(async () => new (await import('pglite-prisma-adapter')).PrismaPGlite(client));
+  const db: Database = {
+    get prisma() {
+      return layer.get().prisma;
+    },
+    get adapter() {
+      return layer.get().adapter;
+    },
     kind: 'pglite',
     location,
-    adapter,
     applied: [],
     locks: createLocks(),
     bossSchema: 'pgboss',
@@ -95,37 +120,75 @@ async function openPglite(options: OpenOptions): Promise<Database> {
       const results = await client.exec(text);
       return { rows: results.at(-1)?.rows ?? [] };
     },
+    reader: { $queryRawUnsafe: async (text, ...values) => (await client.query(text, values)).rows as any },
     close: async () => {
-      await prisma.$disconnect();
+      await layer.close();
       if (!client.closed) await client.close();
     },
   };
+  return { db, layer };
 }
 
 /** A `?schema=name` parameter (Prisma's convention) selects the Postgres schema, default `public`. */
-async function openPostgres(url: string): Promise<Database> {
-  const [{ default: pg }, { PrismaPg }] = await Promise.all([import('pg'), import('@prisma/adapter-pg')]);
+async function openPostgres(url: string): Promise<Opened> {
+  const { default: pg } = await import('pg');
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema') ?? undefined;
   parsed.searchParams.delete('schema');
   if (schema) parsed.searchParams.set('options', `-c search_path="${schema}"`);
   const pool = new pg.Pool({ connectionString: parsed.toString(), max: 10 });
   const locks = createLocks(parsed.toString());
-  const adapter = new PrismaPg(pool, schema ? { schema } : undefined);
-  const prisma = new PrismaClient({ adapter });
-  return {
-    prisma,
+  const layer = new PrismaLayer(
+    async () => new (await import('@prisma/adapter-pg')).PrismaPg(pool, schema ? { schema } : undefined),
+  );
+  const db: Database = {
+    get prisma() {
+      return layer.get().prisma;
+    },
+    get adapter() {
+      return layer.get().adapter;
+    },
     kind: 'postgres',
     location: maskUrl(url),
-    adapter,
     applied: [],
     executeSql: (text, values) => pool.query(text, values as any[]),
+    reader: { $queryRawUnsafe: async (text, ...values) => (await pool.query(text, values)).rows as any },
     locks,
     bossSchema: schema ? `${schema}_pgboss` : 'pgboss',
     close: async () => {
       await locks.close();
-      await prisma.$disconnect();
+      await layer.close();
       await pool.end();
     },
   };
+  return { db, layer };
+}
+
+/** Prisma's side of an open database, its driver adapter and client, loaded once when asked. */
+class PrismaLayer {
+  private loaded?: Promise<{ adapter: SqlMigrationAwareDriverAdapterFactory; prisma: PrismaClient }>;
+  private value?: Awaited<NonNullable<PrismaLayer['loaded']>>;
+
+  constructor(private readonly adapter: () => Promise<SqlMigrationAwareDriverAdapterFactory>) {}
+
+  async load(): Promise<void> {
+    this.loaded ??= (async () => {
+      const [adapter, { PrismaClient }] = await Promise.all([
+        this.adapter(),
+        import('../generated/prisma/client.ts'),
+      ]);
+      return { adapter, prisma: new PrismaClient({ adapter }) };
+    })();
+    this.value = await this.loaded;
+  }
+
+  get() {
+    if (!this.value)
+      throw new Error('database opened with prisma: false: read it through reader or executeSql');
+    return this.value;
+  }
+
+  async close(): Promise<void> {
+    await this.value?.prisma.$disconnect();
+  }
 }

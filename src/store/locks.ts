@@ -4,7 +4,7 @@
  * connection do, so a crashed process's locks vanish with its connection. PGlite is a single
  * process by construction, so the in-process set is the whole story there.
  */
-import pg from 'pg';
+import type pg from 'pg';
 
 export type Release = () => Promise<void>;
 
@@ -19,6 +19,8 @@ export function createLocks(connectionString?: string): Locks {
   let client: Promise<pg.Client> | undefined;
   const connection = () => {
     client ??= (async () => {
+      // loaded here: PGlite's locks (no connection string) never need the driver
+      const { default: pg } = await import('pg');
       const c = new pg.Client({ connectionString });
       // a dropped connection only loses the locks; the next tryLock reconnects
       c.on('error', () => {

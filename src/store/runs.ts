@@ -1,6 +1,7 @@
 /** The SyncRun journal: one row per sync, pull or reconcile, opened at start and closed with counts. */
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { PrismaClient } from './db.ts';
+import { epochMs, limit as limitTo, type SqlReader, toDate } from './sql.ts';
 
 export type RunKind = 'sync' | 'pull' | 'reconcile' | 'attendees';
 export type RunOutcome = 'ok' | 'partial' | 'failed';
@@ -64,18 +65,18 @@ export async function finishRun<C extends { [K in keyof C]: number }>(
   await prisma.syncRun.update({ where: { id }, data });
 }
 
-/** The newest runs first (optionally of one kind). */
-export async function lastRuns(prisma: PrismaClient, limit = 10, kind?: RunKind): Promise<RunRecord[]> {
-  const rows = await prisma.syncRun.findMany({
-    where: kind ? { kind } : undefined,
-    orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
-    take: Math.max(0, Math.floor(limit)),
-  });
+/** The newest runs first (optionally of one kind); raw SQL (see sql.ts). */
+export async function lastRuns(db: SqlReader, limit = 10, kind?: RunKind): Promise<RunRecord[]> {
+  if (kind && !KINDS.includes(kind)) throw new Error(`unknown run kind: ${kind}`);
+  const rows = await db.$queryRawUnsafe<any[]>(
+    `SELECT id, kind, ${epochMs('"startedAt"')}, ${epochMs('"finishedAt"')}, status, counts, report, error
+     FROM "SyncRun" ${kind ? `WHERE kind = '${kind}'` : ''} ORDER BY "startedAt" DESC, id DESC ${limitTo(limit)}`,
+  );
   return rows.map((r) => ({
     id: r.id,
     kind: r.kind,
-    startedAt: r.startedAt,
-    finishedAt: r.finishedAt,
+    startedAt: toDate(r.startedAt)!,
+    finishedAt: toDate(r.finishedAt),
     status: r.status,
     counts: isCounts(r.counts) ? r.counts : null,
     report: r.report ?? null,

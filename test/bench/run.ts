@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- name ...]`: every benchmark in sequence (or the named ones: sync, google, graph,
- * reconcile, quota, feishu), each figure set printed as a block, then one JSON line with all figures. Figures, never
+ * reconcile, quota, feishu, cli), each figure set printed as a block, then one JSON line with all figures. Figures, never
  * pass/fail: the exit code is 1 only when a benchmark crashed.
  *
  * sync, google, graph and reconcile export `run()` and only run themselves when executed directly, so they are
@@ -23,6 +23,7 @@ const BENCHES: Record<string, () => Promise<Figures>> = {
   quota: async () => (await import('./quota.ts')).run(),
   workers: async () => (await import('./workers.ts')).run(),
   feishu: () => childJsonLines(here('./feishu.ts')),
+  cli: async () => (await import('./cli.ts')).run(),
 };
 
 /** Runs a self-running bench file in a child node (same tsx loader); its JSON stdout lines are its figures. */
