@@ -49,16 +49,13 @@ const packageName = (spec) =>
     .slice(0, spec.startsWith('@') ? 2 : 1)
     .join('/');
 
-export async function build() {
-  const esbuild = await loadEsbuild();
-  const before = stamps();
-  const tmp = `${OUT}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  const { metafile } = await esbuild.build({
+/** esbuild's options, writing to `outdir`. */
+function options(outdir) {
+  return {
     absWorkingDir: root,
     metafile: true,
     entryPoints: [ENTRY],
-    outdir: tmp,
+    outdir,
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -92,6 +89,17 @@ export async function build() {
         },
       },
     ],
+  };
+}
+
+export async function build() {
+  const esbuild = await loadEsbuild();
+  const before = stamps();
+  const tmp = `${OUT}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  const { metafile } = await esbuild.build(options(tmp)).catch((e) => {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
   });
   const after = stamps();
   const files = {};
@@ -102,7 +110,7 @@ export async function build() {
     // a file edited while compiling is recorded as stale, not as the version that was compiled
     files[input] = was && now && was[0] === now[0] && was[1] === now[1] ? now : [0, -1];
   }
-  writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify({ entry: 'cli.js', files })}\n`);
+  writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify({ files })}\n`);
   rmSync(OUT, { recursive: true, force: true });
   renameSync(tmp, OUT);
   return Object.keys(files).length;

@@ -59,11 +59,6 @@ export class PrismaConflictStore {
     });
   }
 
-  async open(): Promise<ConflictRow[]> {
-    const rows = await this.prisma.conflict.findMany({ where: { resolvedAt: null }, orderBy: { id: 'asc' } });
-    return rows.map(toRow);
-  }
-
   async get(id: number): Promise<ConflictRow | undefined> {
     const r = await this.prisma.conflict.findUnique({ where: { id } });
     return r ? toRow(r) : undefined;

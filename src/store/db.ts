@@ -82,15 +82,16 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
 
 type Opened = { db: Database; layer: PrismaLayer };
 
+/** PGlite's settings for a brief open (see OpenOptions.brief). */
+export const BRIEF = { shared_buffers: '1MB', max_connections: '3', superuser_reserved_connections: '0' };
+
 async function openPglite(options: OpenOptions): Promise<Opened> {
   // each kind loads only its own driver
   const { PGlite } = await import('@electric-sql/pglite');
   if (options.brief) setFlagsFromString('--liftoff-only');
   let location = 'memory';
   let client: PGlite;
-  const settings = options.brief
-    ? { shared_buffers: '1MB', max_connections: '3', superuser_reserved_connections: '0' }
-    : { shared_buffers: options.sharedBuffers ?? '32MB' };
+  const settings = options.brief ? BRIEF : { shared_buffers: options.sharedBuffers ?? '32MB' };
   const startParams = [
     ...PGlite.defaultStartParams,
     ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),

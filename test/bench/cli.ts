@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateTenant } from '../../src/app/demo/tenant.ts';
+import { BRIEF } from '../../src/store/db.ts';
 import { openWorld } from '../support/world.ts';
 
 type Figures = Record<string, number | string>;
@@ -135,7 +136,7 @@ export async function run(): Promise<Figures> {
       `import { setFlagsFromString } from 'node:v8';
 setFlagsFromString('--liftoff-only');
 const { PGlite } = await import(${JSON.stringify(pathToFileURL(join(root, 'node_modules/@electric-sql/pglite/dist/index.js')).href)});
-const settings = ['shared_buffers=1MB', 'max_connections=3', 'superuser_reserved_connections=0'];
+const settings = ${JSON.stringify(Object.entries(BRIEF).map(([k, v]) => `${k}=${v}`))};
 const db = new PGlite(${JSON.stringify(join(dir, '.feisync-demo/db'))}, { startParams: [...PGlite.defaultStartParams, ...settings.flatMap((s) => ['-c', s])] });
 await db.query('SELECT count(*) FROM "EventLink"');
 await db.close();`,
