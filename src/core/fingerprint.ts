@@ -120,15 +120,24 @@ export function normalized(
 
 const time = (t: EventTime) => ('date' in t ? { date: t.date } : { ts: t.timestamp, tz: t.timeZone });
 
-const text = (s: string | undefined) =>
-  (s ?? '')
+/** Multi-line text: CR and CRLF as LF, each line's trailing blank space and the whole's outer one dropped. */
+const text = (s: string | undefined): string => {
+  const v = s ?? '';
+  // most text is already in that form: only look closer when it can change
+  if (!/\r|\s\n|^\s|\s$/.test(v)) return v;
+  return v
     .replace(/\r\n?/g, '\n')
     .split('\n')
     .map((l) => l.replace(/\s+$/, ''))
     .join('\n')
     .trim();
+};
 
-const line = (s: string | undefined) => (s ?? '').replace(/\s+/g, ' ').trim();
+/** One-line text: every run of blank space one space, none at either end. */
+const line = (s: string | undefined): string => {
+  const v = s ?? '';
+  return /[^\S ]|\s\s|^\s|\s$/.test(v) ? v.replace(/\s+/g, ' ').trim() : v;
+};
 
 function attendee(a: Attendee): { kind: 'room' | 'person'; id: string; rsvp?: string; optional: boolean } {
   const id = a.email ? a.email.trim().toLowerCase() : (a.id ?? line(a.name));
