@@ -114,11 +114,14 @@ export class Pacer {
       }
       // an answer can open room before the computed time; the timer covers windows that just expire
       await new Promise<void>((resolve) => {
-        const timer = blocked ? undefined : setTimeout(resolve, wait);
-        this.wake.push(() => {
-          if (timer) clearTimeout(timer);
+        const done = () => {
+          clearTimeout(timer);
+          const i = this.wake.indexOf(done);
+          if (i >= 0) this.wake.splice(i, 1);
           resolve();
-        });
+        };
+        const timer = blocked ? undefined : setTimeout(done, wait);
+        this.wake.push(done);
       });
     }
   }
