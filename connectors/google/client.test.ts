@@ -113,6 +113,20 @@ describe('google connector', () => {
     expect(gone.ok).toBe(true);
   });
 
+  it('paces by when the server can have counted a batch: one it got late leaves no round of refusals', async () => {
+    await em.control('limits', { perUser: 10, windowSeconds: 1 });
+    // the first batch reaches the server 700 ms after it was sent (a busy server); the others at once
+    await em.control('faults', { match: { path: '^/batch/' }, times: 1, action: { delayMs: 700 } });
+    const paced = connector({ rate: { perUser: 10, windowMs: 1000 }, batchSize: 10 });
+    const res = await paced.write(
+      CAL,
+      Array.from({ length: 20 }, (_, i) => create(ev(`late${i}`, 0, i))),
+    );
+    expect(res.every((r) => r.ok)).toBe(true);
+    expect((await em.state()).quotaRejections).toBe(0);
+    expect((await em.requests()).filter((r) => r.path.startsWith('/batch/'))).toHaveLength(2);
+  });
+
   it('retries quota errors with backoff and succeeds; with pacing on, never exceeds the limit', async () => {
     await em.control('limits', { perUser: 10, windowSeconds: 1 });
     const unpaced = connector({

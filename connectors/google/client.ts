@@ -107,10 +107,7 @@ export function createGoogleConnector(options: GoogleConnectorOptions): Calendar
     rooms: googleRooms({
       calendar,
       call,
-      batch: async (owner, calls) => {
-        await pacer.take(owner, calls.length);
-        return sendBatch(jwt(owner), rootUrl, calls);
-      },
+      batch: (owner, calls) => pacer.within(owner, calls.length, () => sendBatch(jwt(owner), rootUrl, calls)),
       adminEmail: options.adminEmail,
     }),
     feed: googleFeed({ calendar, call, ttlSeconds: options.channelTtlSeconds }),

@@ -142,12 +142,19 @@ export async function runWrites(
     invalidate(env.jwt(calendar.owner));
     return true;
   };
-  const again = (t: Task, err: BridgeError | undefined, next: Task[]) => {
+  // the parts of a round that go again, sent together once the longest of their waits is over (so
+  // they fill batches instead of leaving one by one as each part's own jitter ends)
+  let retrying: Task[] = [];
+  const again = (t: Task, err: BridgeError | undefined) => {
     if (t.attempt + 1 >= attempts) {
       results[t.index] = { ok: false, error: err ?? toBridgeError(undefined, undefined) };
       return;
     }
-    next.push({ ...t, attempt: t.attempt + 1, notBefore: Date.now() + backoffMs(t.attempt, env.retry, err) });
+    retrying.push({
+      ...t,
+      attempt: t.attempt + 1,
+      notBefore: Date.now() + backoffMs(t.attempt, env.retry, err),
+    });
   };
   while (pending.length) {
     const now = Date.now();
@@ -160,20 +167,24 @@ export async function runWrites(
     const chunks: Task[][] = [];
     for (let i = 0; i < ready.length; i += size) chunks.push(ready.slice(i, i + size));
     const runChunk = async (chunk: Task[]) => {
-      await env.pacer.take(calendar.owner, chunk.length);
       let replies: Reply[];
       try {
-        replies = await sendBatch(
-          env.jwt(calendar.owner),
-          env.rootUrl,
-          chunk.map((t) => t.step.call),
+        const jwt = env.jwt(calendar.owner);
+        // the token first: its round trip must not come between the count and the send
+        await jwt.getAccessToken();
+        replies = await env.pacer.within(calendar.owner, chunk.length, () =>
+          sendBatch(
+            jwt,
+            env.rootUrl,
+            chunk.map((t) => t.step.call),
+          ),
         );
       } catch (e) {
         const err = fromThrown(e);
         const reauth = unauthorized(err.status);
         for (const t of chunk) {
           if (reauth) next.push(t);
-          else if (err.retryable) again(t, err, next);
+          else if (err.retryable) again(t, err);
           else results[t.index] = { ok: false, error: err };
         }
         return;
@@ -186,7 +197,7 @@ export async function runWrites(
           continue;
         }
         if (retryable(r)) {
-          again(t, toBridgeError(r.status || undefined, r.body, r.headers), next);
+          again(t, toBridgeError(r.status || undefined, r.body, r.headers));
           continue;
         }
         const out = t.step.onReply(r);
@@ -197,6 +208,9 @@ export async function runWrites(
     for (let i = 0; i < chunks.length; i += env.concurrency) {
       await Promise.all(chunks.slice(i, i + env.concurrency).map(runChunk));
     }
+    const at = Math.max(0, ...retrying.map((t) => t.notBefore));
+    for (const t of retrying) next.push({ ...t, notBefore: at });
+    retrying = [];
     pending = next;
   }
   return results;

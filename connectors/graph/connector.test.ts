@@ -214,6 +214,23 @@ describe('graph connector', () => {
     expect(state.find((e: any) => e.type === 'seriesMaster').recurrence.range.numberOfOccurrences).toBe(6);
   });
 
+  it('updates a single event with one $batch (no read-back of the series shape)', async () => {
+    const ev = single('uid-u', soon(1));
+    const [a] = await conn.write(cal, [create(ev)]);
+    const since = (await control('requests', undefined, 'GET')).length;
+    const [u] = await conn.write(cal, [
+      {
+        op: 'update',
+        ref: (a as any).ref,
+        event: { ...ev, summary: 'v2' },
+        tag: { pair: 'p1', key: 'uid-u_0' },
+      },
+    ]);
+    expect(u.ok).toBe(true);
+    const log = (await control('requests', undefined, 'GET')).slice(since);
+    expect(log.map((r: any) => `${r.method} ${r.path}`)).toEqual(['POST /v1.0/$batch']);
+  });
+
   it('maps a stale update to a precondition BridgeError with the request id', async () => {
     const [a] = await conn.write(cal, [create(single('uid-c', soon(1)))]);
     const ref = (a as any).ref;

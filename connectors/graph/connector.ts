@@ -80,8 +80,6 @@ const SERIES_SHAPE = ['start', 'end', 'isAllDay', 'recurrence'] as const;
  * back in the zone we write). */
 export function sameSeriesShape(ours: Record<string, any>, theirs: Record<string, any>): boolean {
   const instant = (t: any) => `${String(t?.dateTime).slice(0, 19)}|${t?.timeZone}`;
-  if (process.env.GDEBUG)
-    console.log(JSON.stringify({ ours: [ours.start, ours.end, ours.isAllDay, ours.recurrence], theirs }));
   if (instant(ours.start) !== instant(theirs.start) || instant(ours.end) !== instant(theirs.end))
     return false;
   if (Boolean(ours.isAllDay) !== Boolean(theirs.isAllDay)) return false;
@@ -206,7 +204,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       !results[i] &&
       !op.parent &&
       op.event.key.originalTime === 0 &&
-      op.event.recurrence
+      op.event.recurrence.length > 0
         ? [{ op, i, body: toGraph(op.event, op.tag, mapOpts).body }]
         : [],
     );

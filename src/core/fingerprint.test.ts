@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { blankEvent, type CanonicalEvent } from './event.ts';
-import { fingerprint, SYNC_FIELDS, stableJson } from './fingerprint.ts';
+import { fingerprint, normalized, SYNC_FIELDS, stableJson } from './fingerprint.ts';
 
 const base = (): CanonicalEvent => ({
   ...blankEvent(
@@ -156,5 +157,28 @@ describe('fingerprint: the same thing however a provider writes it', () => {
   it('an external attendee is the same person as a directory one with that address', () => {
     const [a] = base().attendees;
     expect(at({ attendees: [{ ...a, kind: 'external' }] })).toBe(at({ attendees: [a] }));
+  });
+
+  it('hashes exactly stableJson(normalized(ev)), the text links already hold hashes of', () => {
+    const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+    const events: CanonicalEvent[] = [
+      base(),
+      { ...base(), status: 'cancelled' },
+      { ...base(), start: { date: '2026-01-01' }, end: { date: '2026-01-02' }, recurrence: [] },
+      {
+        ...base(),
+        conferenceUrl: undefined,
+        attendees: [
+          { kind: 'person', name: '  Ann  Lee ', rsvp: 'tentative', optional: true },
+          { kind: 'room', email: 'R1@Example.com', rsvp: 'declined' },
+          { kind: 'external', id: 'ou_1', rsvp: undefined as any },
+        ],
+        reminders: [30, 5, 30],
+        recurrence: ['RRULE:FREQ=MONTHLY;INTERVAL=1', 'EXDATE;TZID=Asia/Shanghai:20260201T090000'],
+      },
+    ];
+    for (const ev of events)
+      for (const fields of [SYNC_FIELDS, ['summary'] as const, [] as const])
+        expect(fingerprint(ev, fields)).toBe(sha(stableJson(normalized(ev, fields))));
   });
 });

@@ -34,10 +34,65 @@ export type SyncField = (typeof SYNC_FIELDS)[number];
  * - object keys are sorted before hashing, so key order never matters.
  */
 export function fingerprint(ev: CanonicalEvent, fields: readonly SyncField[] = SYNC_FIELDS): string {
-  return createHash('sha256')
-    .update(stableJson(normalized(ev, fields)))
-    .digest('hex');
+  return createHash('sha256').update(canonicalText(ev, fields)).digest('hex');
 }
+
+/**
+ * `stableJson(normalized(ev, fields))`, written out directly: the members in sorted key order, each
+ * attendee serialized once (not once per comparison of the sort). Same text, so the same hashes as
+ * links already hold.
+ */
+function canonicalText(ev: CanonicalEvent, fields: readonly SyncField[]): string {
+  if (ev.status === 'cancelled') return '{"status":"cancelled"}';
+  const has = (f: SyncField) => fields.includes(f);
+  const parts: string[] = [];
+  if (has('attendees')) parts.push(`"attendees":[${ev.attendees.map(attendeeText).sort().join(',')}]`);
+  if (has('conference')) member(parts, 'conference', (ev.conferenceUrl ?? '').trim());
+  if (has('description')) member(parts, 'description', text(ev.description));
+  parts.push(`"end":${timeText(ev.end)}`);
+  member(parts, 'freeBusy', ev.freeBusy);
+  if (has('location')) member(parts, 'location', line(ev.location));
+  member(parts, 'recurrence', recurrenceLines(ev));
+  if (has('reminders')) member(parts, 'reminders', reminderList(ev.reminders));
+  parts.push(`"start":${timeText(ev.start)}`);
+  member(parts, 'status', ev.status);
+  if (has('summary')) member(parts, 'summary', line(ev.summary));
+  if (has('visibility')) member(parts, 'visibility', ev.visibility);
+  return `{${parts.join(',')}}`;
+}
+
+/** `"key":value` as stableJson writes a member: left out when undefined. Values here are flat JSON. */
+function member(parts: string[], key: string, value: unknown) {
+  if (value !== undefined) parts.push(`"${key}":${JSON.stringify(value)}`);
+}
+
+function timeText(t: EventTime): string {
+  const parts: string[] = [];
+  if ('date' in t) member(parts, 'date', t.date);
+  else {
+    member(parts, 'ts', t.timestamp);
+    member(parts, 'tz', t.timeZone);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** stableJson of {@link attendee}: keys in sorted order. */
+function attendeeText(a: Attendee): string {
+  const n = attendee(a);
+  const parts: string[] = [];
+  member(parts, 'id', n.id);
+  member(parts, 'kind', n.kind);
+  member(parts, 'optional', n.optional);
+  member(parts, 'rsvp', n.rsvp);
+  return `{${parts.join(',')}}`;
+}
+
+const recurrenceLines = (ev: CanonicalEvent) =>
+  ev.recurrence.length === 0
+    ? []
+    : [...new Set(ev.recurrence.map((l) => recurrenceLine(l, ev.start)).filter(Boolean))].sort();
+
+const reminderList = (r: number[]) => [...new Set(r)].sort((a, b) => a - b);
 
 export function normalized(
   ev: CanonicalEvent,
@@ -49,7 +104,7 @@ export function normalized(
   const out: Record<string, unknown> = {
     start: time(ev.start),
     end: time(ev.end),
-    recurrence: [...new Set(ev.recurrence.map((l) => recurrenceLine(l, ev.start)).filter(Boolean))].sort(),
+    recurrence: recurrenceLines(ev),
     status: ev.status,
     freeBusy: ev.freeBusy,
   };
@@ -57,7 +112,7 @@ export function normalized(
   if (has('description')) out.description = text(ev.description);
   if (has('location')) out.location = line(ev.location);
   if (has('attendees')) out.attendees = ev.attendees.map(attendee).sort(compareJson);
-  if (has('reminders')) out.reminders = [...new Set(ev.reminders)].sort((a, b) => a - b);
+  if (has('reminders')) out.reminders = reminderList(ev.reminders);
   if (has('visibility')) out.visibility = ev.visibility;
   if (has('conference')) out.conference = (ev.conferenceUrl ?? '').trim();
   return out;
@@ -65,17 +120,26 @@ export function normalized(
 
 const time = (t: EventTime) => ('date' in t ? { date: t.date } : { ts: t.timestamp, tz: t.timeZone });
 
-const text = (s: string | undefined) =>
-  (s ?? '')
+/** Multi-line text: CR and CRLF as LF, each line's trailing blank space and the whole's outer one dropped. */
+const text = (s: string | undefined): string => {
+  const v = s ?? '';
+  // most text is already in that form: only look closer when it can change
+  if (!/\r|\s\n|^\s|\s$/.test(v)) return v;
+  return v
     .replace(/\r\n?/g, '\n')
     .split('\n')
     .map((l) => l.replace(/\s+$/, ''))
     .join('\n')
     .trim();
+};
 
-const line = (s: string | undefined) => (s ?? '').replace(/\s+/g, ' ').trim();
+/** One-line text: every run of blank space one space, none at either end. */
+const line = (s: string | undefined): string => {
+  const v = s ?? '';
+  return /[^\S ]|\s\s|^\s|\s$/.test(v) ? v.replace(/\s+/g, ' ').trim() : v;
+};
 
-function attendee(a: Attendee) {
+function attendee(a: Attendee): { kind: 'room' | 'person'; id: string; rsvp?: string; optional: boolean } {
   const id = a.email ? a.email.trim().toLowerCase() : (a.id ?? line(a.name));
   if (a.kind === 'room') return { kind: 'room', id, optional: a.optional === true };
   return { kind: 'person', id, rsvp: a.rsvp, optional: a.optional === true };

@@ -52,7 +52,12 @@ export class PrismaLinkStore implements LinkStore {
   async byUids(pairId: string, uids: string[]): Promise<Map<string, Link>> {
     const out = new Map<string, Link>();
     if (uids.length === 0) return out;
-    const rows = await this.prisma.eventLink.findMany({ where: { pairId, uid: { in: uids } } });
+    // raw: the query builder cost more than the query (one array parameter, the unique index)
+    const rows = await this.prisma.$queryRawUnsafe<Parameters<typeof toLink>[0][]>(
+      `SELECT * FROM "EventLink" WHERE "pairId" = $1 AND "uid" = ANY($2::text[])`,
+      pairId,
+      uids,
+    );
     for (const r of rows) {
       const link = toLink(r);
       out.set(formatKey(link), link);
@@ -92,6 +97,11 @@ export class PrismaLinkStore implements LinkStore {
         return c === 'originalTime' ? String(v) : (v ?? null);
       }),
     );
+    // one statement is atomic by itself: a transaction only when cursors go with it
+    if (cursors.length === 0) {
+      await this.prisma.$executeRawUnsafe(UPSERT, ...columns);
+      return;
+    }
     await this.prisma.$transaction(async (tx) => {
       if (links.length) await tx.$executeRawUnsafe(UPSERT, ...columns);
       for (const c of cursors) {
@@ -107,17 +117,23 @@ export class PrismaLinkStore implements LinkStore {
   }
 
   async *liveKeys(pairId: string, chunk = 5000): AsyncIterable<InstanceKey[]> {
-    let after = 0;
+    // keyset pages along the (pair, uid, originalTime) index; a short page is the last
+    let after = ['', '-1'];
     for (;;) {
-      const rows = await this.prisma.eventLink.findMany({
-        where: { pairId, tombstone: false, id: { gt: after } },
-        select: { id: true, uid: true, originalTime: true },
-        orderBy: { id: 'asc' },
-        take: chunk,
-      });
+      const rows = await this.prisma.$queryRawUnsafe<{ uid: string; originalTime: bigint }[]>(
+        `SELECT "uid", "originalTime" FROM "EventLink"
+         WHERE "pairId" = $1 AND NOT "tombstone" AND ("uid", "originalTime") > ($2, $3::bigint)
+         ORDER BY "uid", "originalTime" LIMIT $4`,
+        pairId,
+        after[0],
+        after[1],
+        chunk,
+      );
       if (rows.length === 0) return;
-      after = rows[rows.length - 1].id;
+      const last = rows[rows.length - 1];
+      after = [last.uid, String(last.originalTime)];
       yield rows.map((r) => ({ uid: r.uid, originalTime: Number(r.originalTime) }));
+      if (rows.length < chunk) return;
     }
   }
 
