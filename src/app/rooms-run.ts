@@ -17,6 +17,7 @@ import {
   saveBooking,
   zeroStatusCounts,
 } from '../store/bookings.ts';
+import { fillAttendees } from '../sync/attendees.ts';
 import type { Pair, Spoke, SyncPolicy } from '../sync/pair.ts';
 import { project } from '../sync/project.ts';
 import { pullCalendar } from '../sync/pull.ts';
@@ -101,7 +102,7 @@ export async function handleRoomEvent(
   const mirrored =
     steps.some((s) => s.kind === 'attend') ||
     (ev.action === 'deleted' && bookings.some((b) => b.mode === 'attend' && isLive(b)));
-  if (mirrored && organizer.pairs.length) await pullOrganizer(app, organizer, policy);
+  if (mirrored && organizer.pairs.length) await pullOrganizer(app, organizer, policy, ev.key.uid);
   const label = organizerLabel(organizer, read.event);
   const ctx: StepContext = {
     ev,
@@ -214,18 +215,24 @@ async function readFeishu(
   }
 }
 
-async function pullOrganizer(app: App, organizer: Organizer, policy: SyncPolicy) {
+/**
+ * The organizer's calendars pulled, and this meeting's attendees (its rooms) read now if a full pull
+ * left them for the attendees stage: the room's answer is read from the copy.
+ */
+async function pullOrganizer(app: App, organizer: Organizer, policy: SyncPolicy, uid: string) {
   const byCalendar = new Map<string, Pair[]>();
   for (const p of organizer.pairs) byCalendar.set(p.feishu.id, [...(byCalendar.get(p.feishu.id) ?? []), p]);
   for (const group of byCalendar.values()) {
-    await pullCalendar(group, {
+    const deps = {
       feishu: app.feishu,
       spokes: app.spokes,
       store: app.links,
       policy,
       attendeeFor: organizer.resolution?.attendeeFor,
       rooms: roomLedger(app.db.prisma),
-    });
+    };
+    await pullCalendar(group, deps);
+    await fillAttendees(group, deps, { uids: [uid] });
   }
 }
 

@@ -69,6 +69,8 @@ export interface AttendeeOptions {
    * so that it never holds older data than the pull wrote. Default: only events whose link waits.
    */
   includeNew?: boolean;
+  /** Only the events of these series (a room event names its meeting, which cannot wait its turn). */
+  uids?: string[];
 }
 
 export interface AttendeeResult {
@@ -112,7 +114,7 @@ export async function fillAttendees(
   let todo: RemoteEvent[];
   try {
     todo = nearestFirst(
-      await candidates(pairs, deps, !!options.includeNew),
+      await candidates(pairs, deps, !!options.includeNew, options.uids && new Set(options.uids)),
       (r) => r.event,
       deps.now ?? Date.now() / 1000,
     );
@@ -180,12 +182,15 @@ export async function fillAttendees(
 }
 
 /** The calendar's listed events that wait for their attendees on some pair (or may: `includeNew`). */
-async function candidates(pairs: Pair[], deps: AttendeeDeps, includeNew: boolean) {
+async function candidates(pairs: Pair[], deps: AttendeeDeps, includeNew: boolean, only?: Set<string>) {
   const out: RemoteEvent[] = [];
   for await (const page of deps.feishu.listChanges(pairs[0].feishu, null, { attendees: 'defer' })) {
     if (page.expired) throw new Error('Feishu refused a full listing as expired');
     const mirrored = page.upserts.filter(
-      (u) => u.attendeesPending && !('skip' in project(u.event, deps.policy)),
+      (u) =>
+        u.attendeesPending &&
+        (!only || only.has(u.event.key.uid)) &&
+        !('skip' in project(u.event, deps.policy)),
     );
     const uids = [...new Set(mirrored.map((u) => u.event.key.uid))];
     const linked = await Promise.all(pairs.map((p) => deps.store.byUids(p.id, uids)));
