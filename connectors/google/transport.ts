@@ -38,10 +38,8 @@ export function backoffMs(attempt: number, o: RetryOptions, err?: BridgeError): 
 
 /**
  * Per-user and per-project pacing through a rate budget: in this process by default, shared through
- * the database when several workers run (`budget`). The window carries a margin (5%: 3 s of a
- * minute) that absorbs transit time between our count and the server's: a batch of 100 parts counted
- * here can reach Google's count more than a second later when the machine is busy (with 1 s, a
- * busy-first initial sync of 2 users met 295 userRateLimitExceeded parts; with 3 s, none).
+ * the database when several workers run (`budget`). The window carries a margin (5%, at most 1 s)
+ * that absorbs transit time between our count and the server's.
  */
 export class Pacer {
   private readonly budget: RateBudget;
@@ -59,7 +57,7 @@ export class Pacer {
     const cap = this.rate.perUser ?? 600;
     if (cap <= 0 || n <= 0) return;
     const windowMs = this.rate.windowMs ?? 60_000;
-    const ms = windowMs + windowMs / 20;
+    const ms = windowMs + Math.min(1000, windowMs / 20);
     await this.budget.take(`google:${this.project}:user:${user.toLowerCase()}`, [{ count: cap, ms }], n);
     await this.budget.take(
       `google:${this.project}:project`,
