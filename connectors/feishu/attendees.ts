@@ -28,31 +28,76 @@ export async function withAttendees(
   return attendees ? { ...item, attendees } : item;
 }
 
-/** `readAttendees` of the connector port: listed events with their attendees, in order. */
-export async function readAttendees(
+/** Reads of one calendar in flight at once: enough to keep both budgets busy, few enough that
+ * several calendars read side by side (each budget serves its waiting reads in order). */
+const WINDOW = 20;
+
+/**
+ * `readAttendees` of the connector port: the events' attendees, read in the given order with up to
+ * WINDOW in flight, yielded in order as runs of results. Reads go on while the caller handles what
+ * it got; leaving the loop stops them.
+ */
+export async function* readAttendees(
   api: Api,
   calendar: CalendarRef,
   events: RemoteEvent[],
-): Promise<(RemoteEvent | BridgeError)[]> {
+): AsyncIterable<(RemoteEvent | BridgeError)[]> {
   const calendar_id = await api.resolve(calendar);
-  const opt = await api.as(calendar.owner);
-  return Promise.all(
-    events.map(async (r): Promise<RemoteEvent | BridgeError> => {
-      if (!r.attendeesPending) return r;
-      try {
-        const list = await attendeesOf(api, calendar_id, opt, r.ref.id);
-        if (!list) return r;
-        const event: CanonicalEvent = {
-          ...r.event,
-          attendees: toAttendees(list, { emailOf: api.options.emailOf }),
-        };
-        const { attendeesPending: _, ...rest } = r;
-        return { ...rest, event };
-      } catch (e) {
-        return e instanceof BridgeError ? e : new BridgeError('transient', String(e), { cause: e });
+  // the owner's token, looked up again now and then (a stage can outlast it)
+  let opt: { at: number; value: Promise<unknown> } | undefined;
+  const option = () => {
+    if (!opt || Date.now() - opt.at > 60_000) opt = { at: Date.now(), value: api.as(calendar.owner) };
+    return opt.value;
+  };
+  const readOne = async (r: RemoteEvent): Promise<RemoteEvent | BridgeError> => {
+    if (!r.attendeesPending) return r;
+    try {
+      const list = await attendeesOf(api, calendar_id, await option(), r.ref.id);
+      if (!list) return r;
+      const event: CanonicalEvent = {
+        ...r.event,
+        attendees: toAttendees(list, { emailOf: api.options.emailOf }),
+      };
+      const { attendeesPending: _, ...rest } = r;
+      return { ...rest, event };
+    } catch (e) {
+      return e instanceof BridgeError ? e : new BridgeError('transient', String(e), { cause: e });
+    }
+  };
+  const results: (RemoteEvent | BridgeError | undefined)[] = new Array(events.length);
+  let next = 0;
+  let running = 0;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const pump = () => {
+    while (!stopped && running < WINDOW && next < events.length) {
+      const i = next++;
+      running += 1;
+      void readOne(events[i]).then((r) => {
+        results[i] = r;
+        running -= 1;
+        pump();
+        wake?.();
+      });
+    }
+  };
+  try {
+    pump();
+    let head = 0;
+    while (head < events.length) {
+      if (results[head] === undefined) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        continue;
       }
-    }),
-  );
+      const run: (RemoteEvent | BridgeError)[] = [];
+      while (head < events.length && results[head] !== undefined) run.push(results[head++]!);
+      yield run;
+    }
+  } finally {
+    stopped = true;
+  }
 }
 
 /** The event's attendees, or undefined when it was deleted since it was listed. */

@@ -212,13 +212,14 @@ export interface CalendarConnector {
   listChanges(calendar: CalendarRef, cursor: string | null, options?: ListOptions): AsyncIterable<ChangePage>;
   /**
    * The attendees of events listed with `attendees: 'defer'` (optional: only connectors that defer
-   * implement it), read as cheaply as the provider allows, the reads started in the given order.
-   * One result per event, in order: the event with its attendees and without the mark; the event
-   * as given, still marked, when it was deleted since it was listed (the next listing reports it);
-   * a BridgeError in its place when its read failed. Rejects only when nothing could be tried (the
-   * calendar itself, the owner's token).
+   * implement it), read as cheaply as the provider allows, in the given order. Yields one result per
+   * event, in order, in runs as they are read: the event with its attendees and without the mark;
+   * the event as given, still marked, when it was deleted since it was listed (the next listing
+   * reports it); a BridgeError in its place when its read failed. Reads go on while the caller
+   * handles a run; leaving the loop stops them. Throws only when nothing could be tried (the
+   * calendar itself).
    */
-  readAttendees?(calendar: CalendarRef, events: RemoteEvent[]): Promise<(RemoteEvent | BridgeError)[]>;
+  readAttendees?(calendar: CalendarRef, events: RemoteEvent[]): AsyncIterable<(RemoteEvent | BridgeError)[]>;
   /**
    * Apply writes, batched where the provider allows. One result per op, in order; a failed op never
    * fails the others. A create retried after a crash finds the earlier event (idempotent by tag).

@@ -121,62 +121,59 @@ export async function fillAttendees(
   } catch (e) {
     return finish(failure(e, 'Feishu listing failed'));
   }
-  const chunks: RemoteEvent[][] = [];
-  for (let i = 0, k = 0; i < todo.length; k++) {
-    const n = CHUNKS[k] ?? CHUNK;
-    chunks.push(todo.slice(i, i + n));
-    i += n;
-  }
-  // reads run ahead of the writes, one chunk after another (in order, so nearest first), and stop
-  // at the first chunk that failed as a whole
-  let stop = false;
-  let previous: Promise<unknown> = Promise.resolve();
-  const reads = chunks.map((chunk) => {
-    const p = previous.then(() => (stop ? [] : read(calendar, chunk)));
-    p.catch(() => {});
-    previous = p.then((got) => {
-      if (got.length && got.every((r) => r instanceof BridgeError)) throw got[0];
-    });
-    previous.catch(() => {});
-    return p;
-  });
+  // the reads run ahead of the writes, in order (nearest first); a chunk is written as soon as it
+  // is read (and the gate open), and a chunk whose every read failed stops the stage
+  const results = read(calendar, todo)[Symbol.asyncIterator]();
+  const upcoming = results.next();
+  upcoming.catch(() => {});
   let done = 0;
   deps.onProgress?.({ calendar: calendar.id, done, of: todo.length });
   let error: { kind: string; error: string } | undefined;
   try {
     await deps.gate;
-    for (const [k, p] of reads.entries()) {
-      const got = await p;
-      const failed = got.filter((r): r is BridgeError => r instanceof BridgeError);
-      if (got.length && failed.length === got.length) {
+    const got: (RemoteEvent | BridgeError)[] = [];
+    let more: Promise<IteratorResult<(RemoteEvent | BridgeError)[]>> | undefined = upcoming;
+    for (let k = 0; done < todo.length; ) {
+      const size = Math.min(CHUNKS[k] ?? CHUNK, todo.length - done);
+      while (more && got.length < size) {
+        const r: IteratorResult<(RemoteEvent | BridgeError)[]> = await more;
+        if (r.done) more = undefined;
+        else {
+          got.push(...r.value);
+          more = results.next();
+        }
+      }
+      if (got.length === 0) break;
+      const chunk = got.splice(0, size);
+      const failed = chunk.filter((r): r is BridgeError => r instanceof BridgeError);
+      if (failed.length === chunk.length) {
         error = failure(failed[0], 'attendees not read');
         break;
       }
-      const readOk = got.filter((r): r is RemoteEvent => !(r instanceof BridgeError));
       const release = await deps.lock?.();
       try {
-        await Promise.all(runs.map((ctx) => writeChunk(ctx, readOk, deps)));
+        const ok = chunk.filter((r): r is RemoteEvent => !(r instanceof BridgeError));
+        await Promise.all(runs.map((ctx) => writeChunk(ctx, ok, deps)));
       } finally {
         await release?.();
       }
-      got.forEach((r, i) => {
+      chunk.forEach((r, i) => {
         if (!(r instanceof BridgeError)) return;
         for (const ctx of runs) {
           ctx.counts.failed += 1;
-          ctx.failures.push({
-            key: formatKey(chunks[k][i].event.key),
-            kind: r.kind,
-            error: `attendees not read: ${r.message}`,
-          });
+          const key = formatKey(todo[done + i].event.key);
+          ctx.failures.push({ key, kind: r.kind, error: `attendees not read: ${r.message}` });
         }
       });
-      done += got.length;
+      done += chunk.length;
+      k += 1;
       deps.onProgress?.({ calendar: calendar.id, done, of: todo.length });
     }
   } catch (e) {
     error = failure(e, 'attendees not read');
   } finally {
-    stop = true;
+    // stops the reads still to start (once the one awaited, if any, has come)
+    results.return?.(undefined).catch(() => {});
   }
   return finish(error);
 }

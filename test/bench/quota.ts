@@ -153,6 +153,7 @@ async function engine(users: number, events: number, quotas: boolean, latencyMs:
       created: report.totals.created,
       // busy time first: every event on both spokes (the first stage), before their attendees
       eventsOnSpokes_seconds: r2(report.stages.events),
+      attendeesPending: report.attendeesPending,
       failed: report.totals.failed,
       engineCpuMsPerEvent: r2((cpu.user + cpu.system) / 1000 / info.events),
       emulatorsCpuSeconds: r2(hostCpu),

@@ -99,7 +99,16 @@ export function overview(d: OverviewData): string[] {
     s.users.lapsed.length ? `<p class="bad">Consent lapsed: ${esc(s.users.lapsed.join(', '))}</p>` : '',
     '<h2>Pairs per spoke</h2>',
     table(
-      ['USER', 'FEISHU CALENDAR', 'SPOKE', 'SPOKE ACCOUNT', 'DIRECTION', 'LIVE', 'FAILED'],
+      [
+        'USER',
+        'FEISHU CALENDAR',
+        'SPOKE',
+        'SPOKE ACCOUNT',
+        'DIRECTION',
+        'LIVE',
+        'FAILED',
+        'NO ATTENDEES YET',
+      ],
       s.pairs.map((p) => [
         p.userKey,
         p.feishuCalendar,
@@ -108,6 +117,7 @@ export function overview(d: OverviewData): string[] {
         p.direction,
         p.links.live,
         p.links.failed,
+        p.links.attendeesPending,
       ]),
       'no pairs yet: users must consent first',
     ),
