@@ -1,15 +1,18 @@
 /**
  * Opens the database: embedded PGlite in `<data_dir>/db` by default, or a Postgres server when a URL
- * is given. Pending migrations are applied at open, offline (see schema-engine.ts).
+ * is given. Pending migrations are applied at open, offline (see schema-engine.ts); an embedded
+ * database that is new or behind is created and migrated by a child process first (prepare.ts).
  */
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { maskUrl } from '../config/summary.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { createLocks, type Locks } from './locks.ts';
-import { applyMigrations } from './migrate.ts';
+import { applyMigrations, isCurrent } from './migrate.ts';
 
 export type { PrismaClient };
 
@@ -41,17 +44,39 @@ export interface OpenOptions {
   inMemory?: boolean;
   /**
    * Embedded only: Postgres `shared_buffers` inside PGlite's WebAssembly heap. PGlite's default,
-   * 128MB, is most of the process's memory before any work; the commands that read a few rows
-   * (`status`, `db`) need far less. Default 32MB.
+   * 128MB, is most of the process's memory before any work, and the pool fills as a sync reads its
+   * links; the operating system's file cache is behind it anyway. Default 16MB (a 10,000-event sync:
+   * the same CPU per event as 32MB, 16 MB less resident).
    */
   sharedBuffers?: string;
+  /**
+   * Embedded only: create and migrate in this process instead of a child (prepare.ts runs so; the
+   * tests that check the steps themselves).
+   */
+  inProcess?: boolean;
+}
+
+/** The embedded database's folder, or undefined for a server URL or an in-memory database. */
+function embeddedFolder(options: OpenOptions): string | undefined {
+  if (options.url || options.inMemory) return undefined;
+  return join(resolve(options.dataDir ?? './.feisync'), 'db');
 }
 
 export async function openDatabase(options: OpenOptions = {}): Promise<Database> {
-  const db = options.url ? await openPostgres(options.url) : await openPglite(options);
+  const folder = embeddedFolder(options);
+  const inChild = folder !== undefined && options.migrate !== false && !options.inProcess;
+  let applied: string[] = [];
+  // the one-off steps (initdb, the schema engine) in a child: this process opens a ready database
+  if (inChild && !existsSync(join(folder, 'PG_VERSION'))) applied = await prepareInChild(dirname(folder));
+  let db = options.url ? await openPostgres(options.url) : await openPglite(options);
   try {
-    if (options.migrate !== false)
-      db.applied = await applyMigrations(db.adapter, (text) => db.executeSql(text));
+    const sql = (text: string) => db.executeSql(text);
+    if (inChild && !(await isCurrent(sql))) {
+      await db.close();
+      applied = await prepareInChild(dirname(folder));
+      db = await openPglite(options);
+    } else if (options.migrate !== false && !inChild) applied = await applyMigrations(db.adapter, sql);
+    db.applied = applied;
     await db.prisma.$connect();
   } catch (e) {
     await db.close();
@@ -60,22 +85,46 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
   return db;
 }
 
+/** Create (initdb) and migrate the embedded database under `dataDir` in a child process (prepare.ts). */
+function prepareInChild(dataDir: string): Promise<string[]> {
+  const script = fileURLToPath(new URL('./prepare.ts', import.meta.url));
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), script, dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.once('error', fail);
+    child.once('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{"applied"'));
+      if (code === 0 && line) return done((JSON.parse(line) as { applied: string[] }).applied);
+      const why = err.trim().split('\n').at(-1) || `exit code ${code}`;
+      fail(new Error(`creating or migrating the database in ${dataDir} failed: ${why}`));
+    });
+  });
+}
+
 async function openPglite(options: OpenOptions): Promise<Database> {
   // each kind loads only its own driver
   const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('pglite-prisma-adapter'),
   ]);
-  let location = 'memory';
+  const location = embeddedFolder(options) ?? 'memory';
   let client: PGlite;
   const startParams = [
     ...PGlite.defaultStartParams,
     '-c',
-    `shared_buffers=${options.sharedBuffers ?? '32MB'}`,
+    `shared_buffers=${options.sharedBuffers ?? '16MB'}`,
   ];
   if (options.inMemory) client = new PGlite({ startParams });
   else {
-    location = join(resolve(options.dataDir ?? './.feisync'), 'db');
     mkdirSync(location, { recursive: true });
     client = new PGlite(location, { startParams });
   }

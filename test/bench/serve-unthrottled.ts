@@ -50,8 +50,29 @@ const service = await startService(loadConfig(configFile), configFile, {
   unthrottled: true,
 });
 process.stdout.write(`${JSON.stringify({ serving: service.url })}\n`);
+// BENCH_SERVE_HEAPPROF=FILE: sample allocations of objects a full GC collected (promoted garbage)
+// and live ones until the stop, written as a .heapprofile (Chrome DevTools' format)
+const heapProfile = process.env.BENCH_SERVE_HEAPPROF;
+let session: import('node:inspector').Session | undefined;
+const post = (method: string, params?: object) =>
+  new Promise<any>((resolve, reject) =>
+    session!.post(method, params, (e, r) => (e ? reject(e) : resolve(r))),
+  );
+if (heapProfile) {
+  const { Session } = await import('node:inspector');
+  session = new Session();
+  session.connect();
+  await post('HeapProfiler.startSampling', {
+    samplingInterval: 64 * 1024,
+    includeObjectsCollectedByMajorGC: true,
+  });
+}
 await new Promise<void>((resolve) => {
   process.once('SIGINT', resolve);
   process.once('SIGTERM', resolve);
 });
+if (heapProfile) {
+  const { profile } = await post('HeapProfiler.stopSampling');
+  (await import('node:fs')).writeFileSync(heapProfile, JSON.stringify(profile));
+}
 await service.close();
