@@ -4,7 +4,6 @@
  * (backoff with jitter, honouring the reset headers) inside. Reads use the calendar owner's user token when `userToken(owner)` has one, else the
  * tenant token (the app then needs the calendar shared with it).
  */
-import * as lark from '@larksuiteoapi/node-sdk';
 import { BridgeError, type CanonicalEvent } from '../../src/core/index.ts';
 import {
   type CalendarConnector,
@@ -20,6 +19,7 @@ import { listDirectory } from './directory.ts';
 import { checkEnvelope, TOKEN_INVALID, toBridgeError } from './errors.ts';
 import { type FeishuEvent, toCanonical } from './mapper.ts';
 import { listChanges } from './pull.ts';
+import { type LarkClient, lark } from './sdk.ts';
 import { replyAs, writeOps } from './write.ts';
 
 export interface FeishuConnectorOptions {
@@ -58,7 +58,7 @@ export interface FeishuConnectorOptions {
 }
 
 export interface Api {
-  sdk: lark.Client;
+  sdk: LarkClient;
   options: FeishuConnectorOptions;
   /** One SDK call of the API `what` (its budget's name), rate-limited and retried; throws BridgeError. */
   call<T extends { code?: number; msg?: string }>(what: string, fn: () => Promise<T>): Promise<T>;

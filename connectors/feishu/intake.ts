@@ -1,5 +1,4 @@
 /** Webhook handling, de-duplication by event id, and the long connection (SDK WSClient). */
-import * as lark from '@larksuiteoapi/node-sdk';
 import {
   type DeliveryOptions,
   type FeishuHint,
@@ -8,6 +7,7 @@ import {
   toHint,
   typeEvent,
 } from './delivery.ts';
+import { lark } from './sdk.ts';
 
 /** Remembers event ids, so an at-least-once delivery is handled once. A store-backed one comes later. */
 export interface Deduplicator {

@@ -4,9 +4,9 @@
  * lapsed (refresh refused or expired) reported. Persistence is injected; encryption at rest is the
  * store's business, not this module's.
  */
-import * as lark from '@larksuiteoapi/node-sdk';
 import { TokenCache } from './cache.ts';
 import { toBridgeError } from './errors.ts';
+import { lark } from './sdk.ts';
 
 export interface UserTokens {
   accessToken: string;

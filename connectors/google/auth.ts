@@ -4,7 +4,8 @@
  * request interceptor on the client's own transporter (a gaxios instance) swaps that URL for the
  * configured one (the emulator's `/token`); signing, caching and refresh stay the library's.
  */
-import { google } from 'googleapis';
+// only the Calendar API's module: the package's index loads every Google API (~90 MB, 2 s at start)
+import { auth } from 'googleapis/build/src/apis/calendar/index.js';
 
 export const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';
 export const DIRECTORY_SCOPE = 'https://www.googleapis.com/auth/admin.directory.resource.calendar.readonly';
@@ -22,7 +23,7 @@ export interface ServiceAccountKey {
   [k: string]: unknown;
 }
 
-export type JwtClient = InstanceType<typeof google.auth.JWT>;
+export type JwtClient = InstanceType<typeof auth.JWT>;
 
 export function delegatedClient(
   key: ServiceAccountKey,
@@ -30,7 +31,7 @@ export function delegatedClient(
   scopes: string[],
   tokenUrl?: string,
 ): JwtClient {
-  const jwt = new google.auth.JWT({
+  const jwt = new auth.JWT({
     email: key.client_email,
     key: key.private_key,
     keyId: key.private_key_id,

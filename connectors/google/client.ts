@@ -2,7 +2,10 @@
  * The Google Calendar connector: a service account acting as each user (domain-wide delegation),
  * googleapis for single calls, the batch endpoint for writes.
  */
-import { type admin_directory_v1, type calendar_v3, google } from 'googleapis';
+import type { admin_directory_v1, calendar_v3 } from 'googleapis';
+// the two APIs' own modules, not the package's index of every Google API (see auth.ts)
+import { admin as adminApi } from 'googleapis/build/src/apis/admin/index.js';
+import { calendar as calendarApi } from 'googleapis/build/src/apis/calendar/index.js';
 import { BridgeError } from '../../src/core/index.ts';
 import type {
   CalendarConnector,
@@ -87,7 +90,7 @@ export function createGoogleConnector(options: GoogleConnectorOptions): Calendar
     return c;
   };
   const calendar = (owner: string) =>
-    google.calendar({ version: 'v3', rootUrl, auth: jwt(owner), retry: false } as calendar_v3.Options);
+    calendarApi({ version: 'v3', rootUrl, auth: jwt(owner), retry: false } as calendar_v3.Options);
   const call = <T>(owner: string, fn: () => Promise<T>, scope = CALENDAR_SCOPE) =>
     withRetry(pacer, owner, retry, fn, () => invalidate(jwt(owner, scope)));
   const env = {
@@ -146,7 +149,7 @@ export function createGoogleConnector(options: GoogleConnectorOptions): Calendar
           'google: the room directory is read as a Workspace admin; set google.admin',
           { provider: 'google' },
         );
-      const api = google.admin({
+      const api = adminApi({
         version: 'directory_v1',
         rootUrl,
         auth: jwt(admin, DIRECTORY_SCOPE),

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -30,6 +30,20 @@ describe('embedded PGlite', () => {
     await second.prisma.syncRun.create({ data: { kind: 'sync' } });
     expect(await second.prisma.syncRun.count()).toBe(1);
     await second.close();
+  });
+
+  it('creates and migrates a new folder in a child process, and says why when that fails', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'feisync-db-'));
+    dirs.push(dataDir);
+    // the folder the database would go in is a file: the child cannot create it
+    writeFileSync(join(dataDir, 'db'), 'not a folder');
+    await expect(openDatabase({ dataDir })).rejects.toThrow(
+      /creating or migrating the database in .* failed: .*EEXIST/,
+    );
+    rmSync(join(dataDir, 'db'));
+    const db = await openDatabase({ dataDir });
+    expect(db.applied).toEqual(allMigrations);
+    await db.close();
   });
 
   it('knows a current database from _prisma_migrations alone, and leaves anything else to the engine', async () => {

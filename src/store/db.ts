@@ -1,9 +1,12 @@
 /**
  * Opens the database: embedded PGlite in `<data_dir>/db` by default, or a Postgres server when a URL
- * is given. Pending migrations are applied at open, offline (see schema-engine.ts).
+ * is given. Pending migrations are applied at open, offline (see schema-engine.ts); an embedded
+ * database that is new or behind is created and migrated by a child process first (prepare.ts).
  */
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import type { PGlite } from '@electric-sql/pglite';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
@@ -46,10 +49,17 @@ export interface OpenOptions {
   /** Embedded only: keep the database in memory (tests). */
   inMemory?: boolean;
   /**
-   * Embedded only: Postgres `shared_buffers` inside PGlite's WebAssembly heap, all of it touched at
-   * start. PGlite's default, 128MB, is most of the process's memory before any work. Default 32MB.
+   * Embedded only: Postgres `shared_buffers` inside PGlite's WebAssembly heap. PGlite's default,
+   * 128MB, is most of the process's memory before any work, and the pool fills as a sync reads its
+   * links; the operating system's file cache is behind it anyway. Default 16MB (a 10,000-event sync:
+   * the same CPU per event as 32MB, 16 MB less resident).
    */
   sharedBuffers?: string;
+  /**
+   * Embedded only: create and migrate in this process instead of a child (prepare.ts runs so; the
+   * tests that check the steps themselves).
+   */
+  inProcess?: boolean;
   /**
    * Embedded only: a short command that reads or writes a few rows (`status`, `db`): the smallest
    * shared memory (1MB of buffers, room for 3 connections), and PGlite's WebAssembly run by V8's
@@ -65,19 +75,62 @@ export interface OpenOptions {
   prisma?: boolean;
 }
 
+/** The embedded database's folder, or undefined for a server URL or an in-memory database. */
+function embeddedFolder(options: OpenOptions): string | undefined {
+  if (options.url || options.inMemory) return undefined;
+  return join(resolve(options.dataDir ?? './.feisync'), 'db');
+}
+
 export async function openDatabase(options: OpenOptions = {}): Promise<Database> {
-  const { db, layer } = options.url ? await openPostgres(options.url) : await openPglite(options);
+  const folder = embeddedFolder(options);
+  const inChild = folder !== undefined && options.migrate !== false && !options.inProcess;
+  let applied: string[] = [];
+  // the one-off steps (initdb, the schema engine) in a child: this process opens a ready database
+  if (inChild && !existsSync(join(folder, 'PG_VERSION'))) applied = await prepareInChild(dirname(folder));
+  let { db, layer } = options.url ? await openPostgres(options.url) : await openPglite(options);
   try {
-    if (options.prisma !== false) await layer.load();
     if (options.migrate !== false && !(await isCurrent((text) => db.executeSql(text)))) {
-      await layer.load();
-      db.applied = await applyMigrations(db.adapter);
+      if (inChild) {
+        await db.close();
+        applied = await prepareInChild(dirname(folder));
+        ({ db, layer } = await openPglite(options));
+      } else {
+        await layer.load();
+        applied = await applyMigrations(db.adapter);
+      }
     }
+    db.applied = applied;
+    if (options.prisma !== false) await layer.load();
   } catch (e) {
     await db.close();
     throw e;
   }
   return db;
+}
+
+/** Create (initdb) and migrate the embedded database under `dataDir` in a child process (prepare.ts). */
+function prepareInChild(dataDir: string): Promise<string[]> {
+  const script = fileURLToPath(new URL('./prepare.ts', import.meta.url));
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), script, dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.once('error', fail);
+    child.once('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{"applied"'));
+      if (code === 0 && line) return done((JSON.parse(line) as { applied: string[] }).applied);
+      const why = err.trim().split('\n').at(-1) || `exit code ${code}`;
+      fail(new Error(`creating or migrating the database in ${dataDir} failed: ${why}`));
+    });
+  });
 }
 
 type Opened = { db: Database; layer: PrismaLayer };
@@ -89,16 +142,15 @@ async function openPglite(options: OpenOptions): Promise<Opened> {
   // each kind loads only its own driver
   const { PGlite } = await import('@electric-sql/pglite');
   if (options.brief) setFlagsFromString('--liftoff-only');
-  let location = 'memory';
+  const location = embeddedFolder(options) ?? 'memory';
   let client: PGlite;
-  const settings = options.brief ? BRIEF : { shared_buffers: options.sharedBuffers ?? '32MB' };
+  const settings = options.brief ? BRIEF : { shared_buffers: options.sharedBuffers ?? '16MB' };
   const startParams = [
     ...PGlite.defaultStartParams,
     ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ];
   if (options.inMemory) client = new PGlite({ startParams });
   else {
-    location = join(resolve(options.dataDir ?? './.feisync'), 'db');
     mkdirSync(location, { recursive: true });
     client = new PGlite(location, { startParams });
   }

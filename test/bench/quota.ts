@@ -38,7 +38,7 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
 const say = (line: string) => process.stderr.write(`[bench quota] ${line}\n`);
 
-interface HostInfo {
+export interface HostInfo {
   urls: { feishu: string; google: string; graph: string };
   appId: string;
   config: Record<string, any>;
@@ -51,7 +51,7 @@ interface HostInfo {
   events: number;
 }
 
-function child(args: string[]): { proc: ChildProcess; line: Promise<string> } {
+export function child(args: string[]): { proc: ChildProcess; line: Promise<string> } {
   const proc = spawn(process.execPath, [...process.execArgv, SELF, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -168,7 +168,7 @@ async function engine(users: number, events: number, quotas: boolean, latencyMs:
   }
 }
 
-async function requests(
+export async function requests(
   info: HostInfo,
   since: Record<'feishu' | 'google' | 'graph', number>,
   report: Awaited<ReturnType<typeof runSync>>,

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- name ...]`: every benchmark in sequence (or the named ones: sync, google, graph,
- * reconcile, quota, feishu, cli), each figure set printed as a block, then one JSON line with all figures. Figures, never
+ * reconcile, twoway, quota, workers, serve, feishu, cli), each figure set printed as a block, then one JSON line with all figures. Figures, never
  * pass/fail: the exit code is 1 only when a benchmark crashed.
  *
  * sync, google, graph and reconcile export `run()` and only run themselves when executed directly, so they are
@@ -22,6 +22,7 @@ const BENCHES: Record<string, () => Promise<Figures>> = {
   twoway: async () => (await import('./twoway.ts')).run(),
   quota: async () => (await import('./quota.ts')).run(),
   workers: async () => (await import('./workers.ts')).run(),
+  serve: async () => (await import('./serve.ts')).run(),
   feishu: () => childJsonLines(here('./feishu.ts')),
   cli: async () => (await import('./cli.ts')).run(),
 };
