@@ -88,6 +88,9 @@ export async function runSync(app: App, options: SyncOptions = {}): Promise<Sync
   // Calendars listed at once: enough that every user's spoke budget is in use from the start (the
   // spokes' limits are per user; Feishu's list budget is far from reached)
   const queue = new PQueue({ concurrency: options.concurrency ?? 32 });
+  // as many attendees stages at once, each holding its calendar's events: enough to keep Feishu's
+  // read budgets busy, and memory bounded however many calendars there are
+  const attendeeQueue = new PQueue({ concurrency: options.concurrency ?? 32 });
   const results: PairResult[] = [];
   const rooms = roomLedger(app.db.prisma);
   const deps = { feishu: app.feishu, spokes: app.spokes, store: app.links, policy, attendeeFor, rooms };
@@ -111,7 +114,11 @@ export async function runSync(app: App, options: SyncOptions = {}): Promise<Sync
         listed = resolve;
       });
       if (!options.dryRun)
-        stage2.push(ready.then((info) => attendeesStage(group, deps, gate, info?.deferred, options)));
+        stage2.push(
+          ready.then((info) =>
+            attendeeQueue.add(() => attendeesStage(group, deps, gate, info?.deferred, options)),
+          ),
+        );
       return queue.add(async () => {
         let seen = 0;
         try {
