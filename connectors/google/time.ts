@@ -36,15 +36,13 @@ export function offsetMinutes(ms: number, timeZone: string): number {
   return Math.round((wall - Math.floor(ms / 1000) * 1000) / 60_000);
 }
 
-/** The instant of a wall time in a zone (a gap resolves forward, an overlap to the earlier instant). */
+/**
+ * The instant of a wall time in a zone (a gap resolves forward, an overlap to the earlier instant):
+ * the core's zone arithmetic, which reads the offset at the instant itself, not at the wall time
+ * taken as UTC (up to 14 hours away, across a change of offset).
+ */
 export function fromLocal(local: string, timeZone: string): number {
-  const wall = localAsUtc(local);
-  const want = toLocal(wall, 'UTC');
-  const candidates = [-1, 0, 1]
-    .map((h) => wall - offsetMinutes(wall + h * 3_600_000, timeZone) * 60_000)
-    .filter((ms) => toLocal(ms, timeZone) === want)
-    .sort((a, b) => a - b);
-  return candidates[0] ?? wall - offsetMinutes(wall, timeZone) * 60_000;
+  return getZone(timeZone).toUtc(localAsUtc(local) / 1000) * 1000;
 }
 
 /** RFC 3339 with the zone's offset at that instant (`Z` for UTC). */
