@@ -47,6 +47,8 @@ export interface LogEntry {
   query: string;
   status: number;
   ms: number;
+  /** When the request arrived (ms since the epoch), for timelines. */
+  at: number;
 }
 
 interface FaultRule {
@@ -239,6 +241,7 @@ const entry = (log: LogEntry[], req: EmRequest, status: number, started: number)
   query: req.query.toString(),
   status,
   ms: Math.round((performance.now() - started) * 10) / 10,
+  at: Math.round(performance.timeOrigin + started),
 });
 
 function send(res: import('node:http').ServerResponse, out: EmResponse) {
