@@ -103,6 +103,31 @@ describe('feishu connector: per-API budgets and attendee reads', () => {
     expect(reads.length - byGet.length).toBeLessThanOrEqual(22);
   });
 
+  it('counts a request until its answer: one that reached Feishu late leaves no refusals', async () => {
+    await post('/_emulator/reset');
+    await post('/_emulator/seed', sampleSeed());
+    await post('/_emulator/limits', { perSecond: 5 });
+    // the first read reaches Feishu 700 ms after it was sent (a busy server, a slow network)
+    await post('/_emulator/faults', {
+      match: { path: '/events/single-1_0$' },
+      times: 1,
+      action: { delayMs: 700 },
+    });
+    const c = createFeishuConnector({
+      appId: APP_ID,
+      appSecret: APP_SECRET,
+      domain: em.url,
+      rate: { perSecond: 5 },
+    });
+    const reads = await Promise.all(
+      Array.from({ length: 10 }, () => c.getEvent({ owner: 'nobody', id: CAL.alice }, 'single-1_0')),
+    );
+    expect(reads.every((r) => r && r !== 'deleted')).toBe(true);
+    const log = (await requests()).filter((r) => r.path.endsWith('/events/single-1_0'));
+    expect(log).toHaveLength(10);
+    expect(log.filter((r) => r.status === 429)).toEqual([]);
+  });
+
   it('reads no attendees when they are not synced', async () => {
     const c = createFeishuConnector({
       appId: APP_ID,

@@ -122,6 +122,9 @@ export function createGoogleConnector(options: GoogleConnectorOptions): Calendar
     write(ref: CalendarRef, ops: WriteOp[], writeOptions?: WriteOptions): Promise<WriteResult[]> {
       return runWrites(env, ref, ops, writeOptions);
     },
+    expectWrites(refs: CalendarRef[]) {
+      pacer.expect(refs.map((r) => r.owner));
+    },
     async listCalendars(owner: string): Promise<CalendarInfo[]> {
       const out: CalendarInfo[] = [];
       let pageToken: string | undefined;

@@ -4,7 +4,7 @@
  * 429, 5xx and network errors; Retry-After is honoured when present.
  */
 import type { BridgeError } from '../../src/core/index.ts';
-import { LocalBudget, type RateBudget, type RateWindow } from '../../src/ports/index.ts';
+import { AnsweredView, type Limit, LocalBudget, type RateBudget } from '../../src/ports/index.ts';
 import { fromThrown } from './errors.ts';
 
 export interface RetryOptions {
@@ -38,24 +38,24 @@ export function backoffMs(attempt: number, o: RetryOptions, err?: BridgeError): 
 
 /**
  * Per-user and per-project pacing through a rate budget: in this process by default, shared through
- * the database when several workers run (`budget`). The window carries a margin (5%, at most 1 s)
- * that absorbs transit time between our count and the server's.
+ * the database when several workers run (`budget`). Requests are counted as the server can have
+ * counted them (AnsweredView): the server counts a batch's parts when it gets to them, which may be
+ * well after we sent them (a busy server works through a user's batches one after another). The
+ * window carries a margin (5%, at most 1 s) for the clocks of the two sides.
  *
- * The server counts a request when it gets to it, which may be well after we sent it (a busy server
- * works through a user's batches one after another). So this process also keeps each user's and the
- * project's requests as the server may have counted them: in the window from their send until their
- * answer (the latest the server can have counted them), then as of their answer. A request goes
- * only when both views have room, so a window that opens by our send times but not yet by the
- * server's never turns into a round of refusals.
+ * The project's window is shared fairly: while several users have requests waiting or in flight, or
+ * are expected to (`expect`: a run about to write their calendars), none takes more than its share
+ * of the project's count in a window. First come, first served, the users whose writes were ready
+ * first would take their whole 600 of the first window and leave the others little of it; a user
+ * left short then needs a third window where shares need two (20 users x 1,000 writes under 10,000
+ * a minute for the project: 134 s against 62 s in the quota bench).
  */
 export class Pacer {
-  private readonly budget: RateBudget;
-  /** Requests as of their answers, per budget key. */
-  private readonly answered = new LocalBudget();
-  /** Requests sent and not yet answered, per budget key. */
-  private readonly inFlight = new Map<string, number>();
-  /** Woken when an answer comes (room may have opened in the answered view). */
-  private wake: (() => void)[] = [];
+  private readonly view: AnsweredView;
+  /** Calls inside `within` (waiting or in flight), per user: the users sharing the project. */
+  private readonly active = new Map<string, number>();
+  /** Users expected to send soon, until when (ms). */
+  private readonly expected = new Map<string, number>();
 
   constructor(
     private readonly rate: RateOptions = {},
@@ -63,66 +63,59 @@ export class Pacer {
     /** The project the quotas belong to (the service account's), part of the budgets' names. */
     private readonly project = 'default',
   ) {
-    this.budget = budget ?? new LocalBudget();
+    this.view = new AnsweredView(budget ?? new LocalBudget());
   }
 
-  private windows(user: string): [string, RateWindow][] {
+  private limits(user: string): Limit[] {
     const windowMs = this.rate.windowMs ?? 60_000;
     const ms = windowMs + Math.min(1000, windowMs / 20);
+    const perProject = this.rate.perProject ?? 10_000;
+    const sharing = () => this.sharing();
     return [
-      [`google:${this.project}:user:${user.toLowerCase()}`, { count: this.limit, ms }],
-      [`google:${this.project}:project`, { count: this.rate.perProject ?? 10_000, ms }],
+      {
+        key: `google:${this.project}:user:${user}`,
+        windows: [{ count: this.limit, ms }],
+        // read at every look: users come and go while a send waits
+        get share() {
+          return Math.floor(perProject / Math.max(1, sharing()));
+        },
+      },
+      { key: `google:${this.project}:project`, windows: [{ count: perProject, ms }] },
     ];
+  }
+
+  /** Users sharing the project's window now: those sending, and those expected who have not lapsed. */
+  private sharing(): number {
+    const now = Date.now();
+    let n = this.active.size;
+    for (const [user, until] of this.expected) {
+      if (until <= now) this.expected.delete(user);
+      else if (!this.active.has(user)) n += 1;
+    }
+    return n;
+  }
+
+  /** `users` are about to send: they share the project's window from now on, for one window at most. */
+  expect(users: string[]) {
+    const until = Date.now() + (this.rate.windowMs ?? 60_000);
+    for (const u of users) this.expected.set(u.toLowerCase(), until);
   }
 
   /** Runs `send` (`n` requests of `user`) once they fit the user's and the project's windows. */
   async within<T>(user: string, n: number, send: () => Promise<T>): Promise<T> {
     if (this.limit <= 0 || n <= 0) return send();
-    const windows = this.windows(user);
-    await this.roomAsAnswered(windows, n);
+    const who = user.toLowerCase();
+    this.active.set(who, (this.active.get(who) ?? 0) + 1);
     try {
-      for (const [key, w] of windows) await this.budget.take(key, [w], n);
-      return await send();
+      return await this.view.run(this.limits(who), n, send);
     } finally {
-      const now = Date.now();
-      for (const [key, w] of windows) {
-        this.inFlight.set(key, (this.inFlight.get(key) ?? 0) - Math.min(n, w.count));
-        this.answered.record(key, [w], now, n);
+      const left = this.active.get(who)! - 1;
+      if (left > 0) this.active.set(who, left);
+      else {
+        this.active.delete(who);
+        // one user fewer: the others' shares grow
+        this.view.wakeAll();
       }
-      for (const wake of this.wake.splice(0)) wake();
-    }
-  }
-
-  /**
-   * Waits until `n` more fit every window counting the unanswered requests as inside it, then counts
-   * them as unanswered (in the same turn as the check, so two sends never both take the last room).
-   */
-  private async roomAsAnswered(windows: [string, RateWindow][], n: number): Promise<void> {
-    for (;;) {
-      let wait = 0;
-      let blocked = false;
-      for (const [key, w] of windows) {
-        const pending = this.inFlight.get(key) ?? 0;
-        const want = Math.min(n, w.count);
-        if (pending + want > w.count) blocked = true;
-        else wait = Math.max(wait, this.answered.wait(key, [w], Date.now(), pending + want));
-      }
-      if (!blocked && wait <= 0) {
-        for (const [key, w] of windows)
-          this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + Math.min(n, w.count));
-        return;
-      }
-      // an answer can open room before the computed time; the timer covers windows that just expire
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          const i = this.wake.indexOf(done);
-          if (i >= 0) this.wake.splice(i, 1);
-          resolve();
-        };
-        const timer = blocked ? undefined : setTimeout(done, wait);
-        this.wake.push(done);
-      });
     }
   }
 

@@ -105,6 +105,9 @@ export async function runSync(app: App, options: SyncOptions = {}): Promise<Sync
   });
   gate.catch(() => {});
   const stage2: Promise<AttendeeResult[]>[] = [];
+  if (!options.dryRun)
+    for (const [spoke, connector] of Object.entries(app.spokes))
+      connector?.expectWrites?.(pairs.filter((p) => p.spoke === spoke).map((p) => p.target));
   let events = 0;
   const stage1 = Promise.all(
     [...byCalendar.values()].map((group) => {

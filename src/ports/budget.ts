@@ -99,3 +99,93 @@ export interface ConcurrencySlots {
   /** Resolves, with its release, once one of the `limit` slots of `key` is free. */
   acquire(key: string, limit: number): Promise<() => Promise<void>>;
 }
+
+/** A budget's name with its windows, as one provider limit (a user's, a project's, an API's). */
+export interface Limit {
+  key: string;
+  windows: readonly RateWindow[];
+  /**
+   * At most this many in any of the windows from this process's sends (a fair share of a limit
+   * above this one); the budget itself keeps the provider's own counts. Read at every look (it may
+   * be a getter: a share changes as others come and go).
+   */
+  readonly share?: number;
+}
+
+/**
+ * Sends under a budget, counting each request as the server can have counted it. A server counts a
+ * request when it gets to it, which can be well after we sent it (a busy server works through its
+ * queue, a network stalls), so requests sent over two seconds can reach it within one. This view
+ * keeps a request from its send until its answer (the latest the server can have counted it), then
+ * as of its answer; a request goes only when this view has room as well as the budget. The server's
+ * own count is never above the view's, so the documented limits can be used as they are.
+ */
+export class AnsweredView {
+  private readonly answered = new LocalBudget();
+  /** Requests sent and not yet answered, per budget key. */
+  private readonly inFlight = new Map<string, number>();
+  /** Woken when an answer comes (room may have opened). */
+  private wake: (() => void)[] = [];
+
+  constructor(readonly budget: RateBudget = new LocalBudget()) {}
+
+  /** Runs `send` (`n` requests, a batch's parts counted one each) once every limit has room. */
+  async run<T>(limits: readonly Limit[], n: number, send: () => Promise<T>): Promise<T> {
+    await this.room(limits, n);
+    try {
+      for (const l of limits) await this.budget.take(l.key, l.windows, n);
+      return await send();
+    } finally {
+      const now = Date.now();
+      for (const l of limits) {
+        this.inFlight.set(l.key, (this.inFlight.get(l.key) ?? 0) - n);
+        this.answered.record(l.key, l.windows, now, n);
+      }
+      this.wakeAll();
+    }
+  }
+
+  /** Lets waiting sends look again (a share grew). */
+  wakeAll() {
+    for (const wake of this.wake.splice(0)) wake();
+  }
+
+  /**
+   * Waits until `n` more fit every window with the unanswered requests counted inside it, then
+   * counts them as unanswered in the same turn as the check, so two sends never both take the last
+   * room. A batch above a window's count goes alone.
+   */
+  private async room(limits: readonly Limit[], n: number): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      let wait = 0;
+      let blocked = false;
+      for (const l of limits) {
+        const pending = this.inFlight.get(l.key) ?? 0;
+        for (const w of l.windows) {
+          const count = Math.max(1, Math.min(w.count, l.share ?? w.count));
+          if (pending > 0 && pending + n > count) blocked = true;
+          else {
+            const room = this.answered.wait(l.key, [{ count, ms: w.ms }], now, Math.min(pending + n, count));
+            wait = Math.max(wait, room);
+          }
+        }
+      }
+      if (!blocked && wait <= 0) {
+        for (const l of limits) this.inFlight.set(l.key, (this.inFlight.get(l.key) ?? 0) + n);
+        return;
+      }
+      // an answer can open room before the computed time; the timer covers windows that just expire
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          const i = this.wake.indexOf(done);
+          if (i >= 0) this.wake.splice(i, 1);
+          resolve();
+        };
+        const timer = blocked ? undefined : setTimeout(done, wait);
+        this.wake.push(done);
+      });
+    }
+  }
+}

@@ -226,6 +226,12 @@ export interface CalendarConnector {
    * A remove of something already gone is a success.
    */
   write(calendar: CalendarRef, ops: WriteOp[], options?: WriteOptions): Promise<WriteResult[]>;
+  /**
+   * A run is about to write these calendars (`feisync sync`, before its pulls). A connector whose
+   * quota their owners share keeps each of them a share from the start, instead of serving first
+   * the owners whose writes are ready first (optional).
+   */
+  expectWrites?(calendars: CalendarRef[]): void;
   /** Calendars of one owner. */
   listCalendars(owner: string): Promise<CalendarInfo[]>;
   /** Meeting rooms of the directory, where the connector can read them (optional). */
