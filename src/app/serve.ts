@@ -36,7 +36,7 @@ export interface ServeOptions extends ComposeOptions {
   host?: string;
   port?: number;
   log?: Logger;
-  /** Pull jobs handled at once in this process. Default 4. */
+  /** Pull jobs handled at once in this process. Default 16. */
   concurrency?: number;
   /** Job retries before the dead-letter queue, and the first retry delay in seconds. */
   retryLimit?: number;
@@ -144,11 +144,13 @@ export async function startService(
         }
       };
     const poll = { pollingIntervalSeconds: 0.5, batchSize: 1 };
-    for (let i = 0; i < (options.concurrency ?? 4); i++) {
+    // Pulls mostly wait on the spokes' per-user budgets, so an initial sync of many users needs many
+    // at once to use the project's budget. Sends wake them; past the first four, they poll slowly
+    for (let i = 0; i < (options.concurrency ?? 16); i++) {
       pullWorkers.push(
         await boss.work<PullJob>(
           'pull',
-          poll,
+          i < 4 ? poll : { ...poll, pollingIntervalSeconds: 2 },
           timed('pull', (j) => worker.pull(j)),
         ),
       );
@@ -165,7 +167,7 @@ export async function startService(
     // attendees stages (busy time first): mostly waiting on Feishu's read budgets, which they share;
     // several at once so that every user's nearest events come early, and writes to each user's
     // spoke budget go side by side
-    for (let i = 0; i < 2 * (options.concurrency ?? 4); i++) {
+    for (let i = 0; i < 8; i++) {
       await boss.work<AttendeesJob>(
         'attendees',
         poll,

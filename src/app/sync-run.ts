@@ -7,7 +7,7 @@ import { roomLedger } from '../store/bookings.ts';
 import { addCounts, type Counts, zeroCounts } from '../sync/apply.ts';
 import { type AttendeeDeps, type AttendeeResult, fillAttendees } from '../sync/attendees.ts';
 import type { Pair, Spoke } from '../sync/pair.ts';
-import { type PairResult, pullCalendar } from '../sync/pull.ts';
+import { expectWrites, type PairResult, pullCalendar } from '../sync/pull.ts';
 import { type App, policyOf } from './compose.ts';
 import { type Resolution, resolvePairs } from './pairs.ts';
 import { pullSpokes, type ReverseReport, reverseOk, reverseReport } from './reverse-run.ts';
@@ -105,9 +105,7 @@ export async function runSync(app: App, options: SyncOptions = {}): Promise<Sync
   });
   gate.catch(() => {});
   const stage2: Promise<AttendeeResult[]>[] = [];
-  if (!options.dryRun)
-    for (const [spoke, connector] of Object.entries(app.spokes))
-      connector?.expectWrites?.(pairs.filter((p) => p.spoke === spoke).map((p) => p.target));
+  if (!options.dryRun) expectWrites(app.spokes, pairs);
   let events = 0;
   const stage1 = Promise.all(
     [...byCalendar.values()].map((group) => {

@@ -12,7 +12,7 @@ import { finishRun, startRun } from '../store/runs.ts';
 import { addCounts, zeroCounts } from '../sync/apply.ts';
 import { fillAttendees } from '../sync/attendees.ts';
 import type { Pair } from '../sync/pair.ts';
-import { pullCalendar } from '../sync/pull.ts';
+import { expectWrites, pullCalendar } from '../sync/pull.ts';
 import { type App, policyOf } from './compose.ts';
 import type { Metrics } from './metrics.ts';
 import { type Resolution, resolvePairs } from './pairs.ts';
@@ -100,7 +100,11 @@ export function createWorker(ctx: WorkerContext): Worker {
       for (const p of r.pairs) byCalendar.set(p.feishu.id, [...(byCalendar.get(p.feishu.id) ?? []), p]);
       for (const p of r.problems) log.warn({ user: p.user }, p.problem);
       await subscribe(r.pairs);
-      // a new calendar has no cursor: its first pull is the initial sync; the others are cheap
+      // a new calendar has no cursor: its first pull is the initial sync; the others are cheap. The
+      // spokes of the initial syncs share their quotas among them from the start
+      const fresh: Pair[] = [];
+      for (const p of r.pairs) if ((await app.links.cursor(p.id, 'feishu')) === null) fresh.push(p);
+      expectWrites(app.spokes, fresh);
       for (const calendarId of byCalendar.keys()) await sendPull(boss, calendarId);
       // attendees still to add (a restart in the middle of the stage): on with them
       const waiting = await app.links.pendingAttendees(r.pairs.map((p) => p.id));

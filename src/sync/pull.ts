@@ -73,6 +73,12 @@ interface PairRun {
 }
 
 /** Pulls one Feishu calendar for its pairs (all with the same `feishu` calendar). */
+/** Tells each spoke which of its calendars a run is about to write (CalendarConnector.expectWrites). */
+export function expectWrites(spokes: PullDeps['spokes'], pairs: Pair[]) {
+  for (const [spoke, connector] of Object.entries(spokes))
+    connector?.expectWrites?.(pairs.filter((p) => p.spoke === spoke).map((p) => p.target));
+}
+
 export async function pullCalendar(
   pairs: Pair[],
   deps: PullDeps,
