@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { type AttendeesJob, type Boss, type Job, sendAttendees, sendPull } from '../jobs/boss.ts';
 import { roomLedger } from '../store/bookings.ts';
-import { finishRun, startRun } from '../store/runs.ts';
+import { finishRun, type RunFinish, startRun } from '../store/runs.ts';
 import { addCounts, zeroCounts } from '../sync/apply.ts';
 import { fillAttendees } from '../sync/attendees.ts';
 import type { Pair } from '../sync/pair.ts';
@@ -86,6 +86,59 @@ export function createWorker(ctx: WorkerContext): Worker {
     }
   }
 
+  /** What a calendar's sync steps need of the app. */
+  const deps = () => ({
+    feishu: app.feishu,
+    spokes: app.spokes,
+    store: app.links,
+    policy: policyOf(app.config),
+    attendeeFor: current?.attendeeFor,
+    rooms: roomLedger(app.db.prisma),
+  });
+
+  /**
+   * A job on one calendar's pairs, under `lock` and recorded as a run of `kind`: sent again later
+   * (`defer`) while another holds the lock. A body that throws is recorded as failed; one that asks
+   * for a `retry` is recorded as it ended, then thrown, so pg-boss retries it with backoff.
+   */
+  async function calendarJob(
+    kind: 'pull' | 'attendees',
+    calendarId: string,
+    lock: string,
+    job: {
+      defer: () => Promise<unknown>;
+      run: (group: Pair[]) => Promise<RunFinish<{ [k: string]: number }> & { retry?: string }>;
+    },
+  ): Promise<void> {
+    const group = byCalendar.get(calendarId);
+    if (!group) {
+      metrics.jobs.inc({ queue: kind, outcome: 'unmapped' });
+      return;
+    }
+    const release = await app.db.locks.tryLock(lock);
+    if (!release) {
+      await job.defer();
+      metrics.jobs.inc({ queue: kind, outcome: 'deferred' });
+      return;
+    }
+    const runId = await startRun(app.db.prisma, kind, { calendar: calendarId });
+    try {
+      let ended: Awaited<ReturnType<typeof job.run>>;
+      try {
+        ended = await job.run(group);
+      } catch (e) {
+        const failed = { status: 'failed', counts: zeroCounts(), report: { calendar: calendarId } } as const;
+        await finishRun(app.db.prisma, runId, { ...failed, error: (e as Error).message }).catch(() => {});
+        throw e;
+      }
+      const { retry, ...finish } = ended;
+      await finishRun(app.db.prisma, runId, finish);
+      if (retry) throw new Error(retry);
+    } finally {
+      await release();
+    }
+  }
+
   return {
     resolution: () => current,
 
@@ -119,133 +172,73 @@ export function createWorker(ctx: WorkerContext): Worker {
 
     async pull(job) {
       const { calendarId } = job.data;
-      const group = byCalendar.get(calendarId);
-      if (!group) {
-        metrics.jobs.inc({ queue: 'pull', outcome: 'unmapped' });
-        return;
-      }
-      const release = await app.db.locks.tryLock(`pull:${calendarId}`);
-      if (!release) {
-        await sendPull(boss, calendarId, { receivedAt: job.data.receivedAt }, 2);
-        metrics.jobs.inc({ queue: 'pull', outcome: 'deferred' });
-        return;
-      }
-      // changes that arrive from here on are listed by the next pull
-      const receivedAt = Math.min(job.data.receivedAt ?? Infinity, waiting.get(calendarId) ?? Infinity);
-      waiting.delete(calendarId);
-      const runId = await startRun(app.db.prisma, 'pull', { calendar: calendarId });
-      let finished = false;
-      try {
-        const policy = policyOf(app.config);
-        const results = await pullCalendar(group, {
-          feishu: app.feishu,
-          spokes: app.spokes,
-          store: app.links,
-          policy,
-          deleteBudget: { remaining: policy.maxDeletesPerRun },
-          attendeeFor: current?.attendeeFor,
-          rooms: roomLedger(app.db.prisma),
-          // busy time first: the attendees stage starts reading as soon as the listing is complete
-          // (its writes wait for this pull's lock)
-          onListed: ({ deferred }) => {
-            if (!deferred) return;
-            sendAttendees(boss, { calendarId, includeNew: true }).catch((e) =>
-              log.warn({ calendar: calendarId, err: (e as Error).message }, 'attendees stage not queued'),
-            );
-          },
-        });
-        const counts = results.reduce((t, r) => addCounts(t, r.counts), zeroCounts());
-        const held = results.filter((r) => r.held).map((r) => ({ pair: r.pair.id, held: r.held }));
-        const failures = results.flatMap((r) => r.failures.map((f) => ({ pair: r.pair.id, ...f })));
-        await finishRun(app.db.prisma, runId, {
-          status: failures.length || held.length ? 'partial' : 'ok',
-          counts,
-          report: {
-            calendar: calendarId,
-            held,
-            failures: failures.slice(0, 20),
-            // change event to applied, for the console's latency chart
-            ...(receivedAt < Infinity ? { latencyMs: Date.now() - receivedAt } : {}),
-          },
-        });
-        finished = true;
-        if (receivedAt < Infinity) metrics.syncLatency.observe((Date.now() - receivedAt) / 1000);
-        // the cursor stayed where it was: a retry (with backoff) redoes what failed
-        if (failures.length) {
-          throw new Error(`${failures.length} writes failed on ${calendarId}: ${failures[0].error}`);
-        }
-      } catch (e) {
-        if (!finished) {
-          await finishRun(app.db.prisma, runId, {
-            status: 'failed',
-            counts: zeroCounts(),
-            report: { calendar: calendarId },
-            error: (e as Error).message,
-          }).catch(() => {});
-        }
-        throw e;
-      } finally {
-        await release();
-      }
+      // changes that arrive once the pull has begun are listed by the next pull
+      let receivedAt = Infinity;
+      await calendarJob('pull', calendarId, `pull:${calendarId}`, {
+        defer: () => sendPull(boss, calendarId, { receivedAt: job.data.receivedAt }, 2),
+        async run(group) {
+          receivedAt = Math.min(job.data.receivedAt ?? Infinity, waiting.get(calendarId) ?? Infinity);
+          waiting.delete(calendarId);
+          const policy = policyOf(app.config);
+          const results = await pullCalendar(group, {
+            ...deps(),
+            deleteBudget: { remaining: policy.maxDeletesPerRun },
+            // busy time first: the attendees stage starts reading as soon as the listing is complete
+            // (its writes wait for this pull's lock)
+            onListed: ({ deferred }) => {
+              if (!deferred) return;
+              sendAttendees(boss, { calendarId, includeNew: true }).catch((e) =>
+                log.warn({ calendar: calendarId, err: (e as Error).message }, 'attendees stage not queued'),
+              );
+            },
+          });
+          const held = results.filter((r) => r.held).map((r) => ({ pair: r.pair.id, held: r.held }));
+          const failures = results.flatMap((r) => r.failures.map((f) => ({ pair: r.pair.id, ...f })));
+          return {
+            status: failures.length || held.length ? 'partial' : 'ok',
+            counts: { ...results.reduce((t, r) => addCounts(t, r.counts), zeroCounts()) },
+            report: {
+              calendar: calendarId,
+              held,
+              failures: failures.slice(0, 20),
+              // change event to applied, for the console's latency chart
+              ...(receivedAt < Infinity ? { latencyMs: Date.now() - receivedAt } : {}),
+            },
+            // the cursor stayed where it was: a retry (with backoff) redoes what failed
+            retry: failures.length
+              ? `${failures.length} writes failed on ${calendarId}: ${failures[0].error}`
+              : undefined,
+          };
+        },
+      });
+      if (receivedAt < Infinity) metrics.syncLatency.observe((Date.now() - receivedAt) / 1000);
     },
 
     async attendees(job) {
       const { calendarId, includeNew } = job.data;
-      const group = byCalendar.get(calendarId);
-      if (!group) {
-        metrics.jobs.inc({ queue: 'attendees', outcome: 'unmapped' });
-        return;
-      }
       // one stage per calendar at a time; another waits for it (the singleton key folds repeats)
-      const release = await app.db.locks.tryLock(`attendees:${calendarId}`);
-      if (!release) {
-        await sendAttendees(boss, job.data, 10);
-        metrics.jobs.inc({ queue: 'attendees', outcome: 'deferred' });
-        return;
-      }
-      const runId = await startRun(app.db.prisma, 'attendees', { calendar: calendarId });
-      let finished = false;
-      try {
-        const results = await fillAttendees(
-          group,
-          {
-            feishu: app.feishu,
-            spokes: app.spokes,
-            store: app.links,
-            policy: policyOf(app.config),
-            attendeeFor: current?.attendeeFor,
-            rooms: roomLedger(app.db.prisma),
+      await calendarJob('attendees', calendarId, `attendees:${calendarId}`, {
+        defer: () => sendAttendees(boss, job.data, 10),
+        async run(group) {
+          const results = await fillAttendees(
+            group,
             // each chunk is written under the calendar's pull lock: never between a pull's reads and writes
-            lock: () => waitLock(`pull:${calendarId}`, app.db.locks),
-          },
-          { includeNew },
-        );
-        const counts = results.reduce((t, r) => addCounts(t, r.counts), zeroCounts());
-        const failures = results.flatMap((r) => r.failures.map((f) => ({ pair: r.pair.id, ...f })));
-        const left = results.reduce((n, r) => n + r.left, 0);
-        const error = results.find((r) => r.error)?.error;
-        await finishRun(app.db.prisma, runId, {
-          status: failures.length ? 'partial' : 'ok',
-          counts: { ...counts, attendeesPending: left },
-          report: { calendar: calendarId, failures: failures.slice(0, 20) },
-          ...(error ? { error } : {}),
-        });
-        finished = true;
-        // the stage stopped early (Feishu refused the reads): pg-boss retries it with backoff
-        if (error) throw new Error(`attendees of ${calendarId}: ${error}`);
-      } catch (e) {
-        if (!finished) {
-          await finishRun(app.db.prisma, runId, {
-            status: 'failed',
-            counts: zeroCounts(),
-            report: { calendar: calendarId },
-            error: (e as Error).message,
-          }).catch(() => {});
-        }
-        throw e;
-      } finally {
-        await release();
-      }
+            { ...deps(), lock: () => waitLock(`pull:${calendarId}`, app.db.locks) },
+            { includeNew },
+          );
+          const counts = results.reduce((t, r) => addCounts(t, r.counts), zeroCounts());
+          const failures = results.flatMap((r) => r.failures.map((f) => ({ pair: r.pair.id, ...f })));
+          const error = results.find((r) => r.error)?.error;
+          return {
+            status: failures.length ? 'partial' : 'ok',
+            counts: { ...counts, attendeesPending: results.reduce((n, r) => n + r.left, 0) },
+            report: { calendar: calendarId, failures: failures.slice(0, 20) },
+            ...(error ? { error } : {}),
+            // the stage stopped early (Feishu refused the reads): pg-boss retries it with backoff
+            retry: error ? `attendees of ${calendarId}: ${error}` : undefined,
+          };
+        },
+      });
     },
 
     async room(job) {
