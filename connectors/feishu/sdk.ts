@@ -15,7 +15,7 @@ export type LarkClient = Lark.Client;
 export interface FeishuHttp {
   /** For `new lark.Client({ httpInstance })`. */
   instance: Lark.HttpInstance;
-  /** Closes the pooled connections (idle ones at once, busy ones when their request ends). */
+  /** Closes every pooled connection, idle or in use: for when its client is done. */
   close(): void;
 }
 
@@ -55,6 +55,7 @@ export function keepAliveHttp(options: { maxSockets?: number; idleMs?: number } 
     // Feishu's APIs do not redirect; without redirects axios uses Node's own request, whose
     // `reusedSocket` tells a dead kept-alive connection from a failure of a fresh one.
     maxRedirects: 0,
+    // what the shared instance sends on requests that name none (the token requests)
     headers: { 'User-Agent': `oapi-node-sdk/${require('@larksuiteoapi/node-sdk/package.json').version}` },
   });
   instance.interceptors.response.use(
