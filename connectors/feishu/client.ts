@@ -20,7 +20,7 @@ import { listDirectory } from './directory.ts';
 import { checkEnvelope, TOKEN_INVALID, toBridgeError } from './errors.ts';
 import { type FeishuEvent, toCanonical } from './mapper.ts';
 import { listChanges } from './pull.ts';
-import { type LarkClient, lark } from './sdk.ts';
+import { keepAliveHttp, type LarkClient, lark } from './sdk.ts';
 import { replyAs, writeOps } from './write.ts';
 
 export interface FeishuConnectorOptions {
@@ -87,6 +87,8 @@ export interface FeishuConnector extends CalendarConnector {
    * deleted (193003), undefined when the calendar has no such event (193001).
    */
   getEvent(calendar: CalendarRef, eventId: string): Promise<CanonicalEvent | 'deleted' | undefined>;
+  /** Closes its pooled connections to Feishu. */
+  close(): void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -94,6 +96,7 @@ const quiet = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
 
 export function createFeishuConnector(options: FeishuConnectorOptions): FeishuConnector {
   const cache = new TokenCache();
+  const http = keepAliveHttp();
   const sdk = new lark.Client({
     appId: options.appId,
     appSecret: options.appSecret,
@@ -101,6 +104,7 @@ export function createFeishuConnector(options: FeishuConnectorOptions): FeishuCo
     disableTokenCache: false,
     cache,
     logger: quiet,
+    httpInstance: http.instance,
   });
   const view = new AnsweredView(options.budget ?? new LocalBudget());
   const windows: RateWindow[] = [
@@ -156,6 +160,7 @@ export function createFeishuConnector(options: FeishuConnectorOptions): FeishuCo
 
   const connector: FeishuConnector = {
     kind: 'feishu',
+    close: () => http.close(),
     listChanges: (calendar, cursor, listOptions) => listChanges(api, calendar, cursor, listOptions),
     readAttendees: (calendar, events) => readAttendees(api, calendar, events),
     write: (calendar, ops, writeOptions) => writeOps(api, calendar, ops, writeOptions),

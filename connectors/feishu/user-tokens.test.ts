@@ -50,4 +50,29 @@ describe('feishu user tokens', () => {
     expect(await p.get('ou_alice')).toBeUndefined();
     expect(p.lapsed()).toEqual(['ou_alice']);
   });
+
+  it('refreshes through a kept-alive connection the server dropped under the request: sent again, not lapsed', async () => {
+    const saved = new Map<string, UserTokens>();
+    const store = {
+      load: async (o: string) => saved.get(o),
+      save: async (o: string, t: UserTokens) => void saved.set(o, t),
+    };
+    const p = createUserTokenProvider({ appId: APP_ID, appSecret: APP_SECRET, domain: em.url, store });
+    for (const o of ['ou_alice', 'ou_bob']) {
+      await p.adopt(o, await post('/_emulator/user-token', { app_id: APP_ID, open_id: o }));
+      saved.set(o, { ...saved.get(o)!, accessExpiresAt: 0 });
+    }
+    expect(await p.get('ou_alice')).toMatch(/^u-/);
+    // Bob's refresh goes out on the connection Alice's used; the server closes it on arrival, unanswered
+    await post('/_emulator/faults', [
+      { match: { path: '/refresh_access_token$' }, times: 1, action: { drop: true } },
+    ]);
+    expect(await p.get('ou_bob')).toMatch(/^u-/);
+    expect(p.lapsed()).toEqual([]);
+    const refreshes = ((await (await fetch(`${em.url}/_emulator/requests?since=0`)).json()) as any[]).filter(
+      (r: any) => r.path.endsWith('refresh_access_token'),
+    );
+    expect(refreshes.map((r) => r.status)).toEqual([200, 0, 200]);
+    p.close();
+  });
 });

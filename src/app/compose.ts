@@ -71,6 +71,8 @@ export async function compose(
       budget && { budget, slots: new SharedSlots(db.locks) },
     );
   } catch (e) {
+    feishu.close();
+    userTokens.close();
     await db.close();
     throw e;
   }
@@ -82,7 +84,11 @@ export async function compose(
     userTokens,
     feishu,
     spokes,
-    close: () => db.close(),
+    close: () => {
+      feishu.close();
+      userTokens.close();
+      return db.close();
+    },
   };
 }
 
