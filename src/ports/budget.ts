@@ -124,8 +124,12 @@ export class AnsweredView {
   private readonly answered = new LocalBudget();
   /** Requests sent and not yet answered, per budget key. */
   private readonly inFlight = new Map<string, number>();
-  /** Woken when an answer comes (room may have opened). */
-  private wake: (() => void)[] = [];
+  /**
+   * Sends waiting for room, in lines by the limits they count against (e.g. one per API or user):
+   * only a line's head is looked at, and again only when its timer fires or an answer comes, so a
+   * thousand waiting reads cost one look per event instead of a thousand.
+   */
+  private readonly lines = new Map<string, ViewLine>();
 
   constructor(readonly budget: RateBudget = new LocalBudget()) {}
 
@@ -141,22 +145,41 @@ export class AnsweredView {
         this.inFlight.set(l.key, (this.inFlight.get(l.key) ?? 0) - n);
         this.answered.record(l.key, l.windows, now, n);
       }
-      this.wakeAll();
+      // an answer frees room only for the lines held by unanswered requests; the others wait on timers
+      for (const line of this.lines.values()) if (!line.timer) this.pump(line);
     }
   }
 
-  /** Lets waiting sends look again (a share grew). */
+  /** Lets every waiting line look again now (a share grew). */
   wakeAll() {
-    for (const wake of this.wake.splice(0)) wake();
+    for (const line of this.lines.values()) {
+      clearTimeout(line.timer);
+      line.timer = undefined;
+      this.pump(line);
+    }
+  }
+
+  private room(limits: readonly Limit[], n: number): Promise<void> {
+    const id = limits.map((l) => l.key).join('\u0000');
+    let line = this.lines.get(id);
+    if (!line) {
+      line = { id, waiting: [] };
+      this.lines.set(id, line);
+    }
+    const mine = new Promise<void>((resolve) => line.waiting.push({ limits, n, resolve }));
+    if (!line.timer) this.pump(line);
+    return mine;
   }
 
   /**
-   * Waits until `n` more fit every window with the unanswered requests counted inside it, then
-   * counts them as unanswered in the same turn as the check, so two sends never both take the last
-   * room. A batch above a window's count goes alone.
+   * Lets the line's sends go while they fit every window with the unanswered requests counted
+   * inside it, counting each as unanswered as it goes (so two never both take the last room). A
+   * batch above a window's count goes alone. Then waits on a timer, or for an answer when the
+   * unanswered requests alone fill a window.
    */
-  private async room(limits: readonly Limit[], n: number): Promise<void> {
-    for (;;) {
+  private pump(line: ViewLine) {
+    while (line.waiting.length > 0) {
+      const { limits, n, resolve } = line.waiting[0];
       const now = Date.now();
       let wait = 0;
       let blocked = false;
@@ -171,21 +194,24 @@ export class AnsweredView {
           }
         }
       }
-      if (!blocked && wait <= 0) {
-        for (const l of limits) this.inFlight.set(l.key, (this.inFlight.get(l.key) ?? 0) + n);
+      if (blocked) return;
+      if (wait > 0) {
+        line.timer = setTimeout(() => {
+          line.timer = undefined;
+          this.pump(line);
+        }, wait);
         return;
       }
-      // an answer can open room before the computed time; the timer covers windows that just expire
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          const i = this.wake.indexOf(done);
-          if (i >= 0) this.wake.splice(i, 1);
-          resolve();
-        };
-        const timer = blocked ? undefined : setTimeout(done, wait);
-        this.wake.push(done);
-      });
+      for (const l of limits) this.inFlight.set(l.key, (this.inFlight.get(l.key) ?? 0) + n);
+      line.waiting.shift();
+      resolve();
     }
+    this.lines.delete(line.id);
   }
+}
+
+interface ViewLine {
+  id: string;
+  waiting: { limits: readonly Limit[]; n: number; resolve: () => void }[];
+  timer?: ReturnType<typeof setTimeout>;
 }
