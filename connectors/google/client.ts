@@ -105,8 +105,8 @@ export function createGoogleConnector(options: GoogleConnectorOptions): Calendar
 
   return {
     kind: 'google',
-    // at most 5 override reminders per event
-    capabilities: { maxReminders: 5 },
+    // at most 5 override reminders per event; a batch request carries batchSize calls
+    capabilities: { maxReminders: 5, writesPerRequest: env.batchSize },
     rooms: googleRooms({
       calendar,
       call,

@@ -22,7 +22,7 @@ import type {
 } from '../../src/ports/connector.ts';
 import type { ChangeFeed } from '../../src/ports/feed.ts';
 import type { SeriesReader } from '../../src/ports/series.ts';
-import { type BatchRequest, type BatchResult, runBatched } from './batch.ts';
+import { BATCH_LIMIT, type BatchRequest, type BatchResult, runBatched } from './batch.ts';
 import { listChanges } from './changes.ts';
 import { calendarBase, GraphClient, type GraphClientOptions } from './client.ts';
 import { fromResponse } from './errors.ts';
@@ -356,6 +356,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       untilAsDate: true,
       tentativeIsBusy: true,
       heldRecurrence: (ev) => heldRecurrence(ev, options.allDayTimeZone),
+      writesPerRequest: BATCH_LIMIT,
     },
     client,
     stats,

@@ -200,6 +200,11 @@ export interface Capabilities {
    * unchanged. Absent: the rule reads back as written.
    */
   heldRecurrence?: (ev: CanonicalEvent) => string[];
+  /**
+   * Ops one write request carries (Google's batch, Graph's `$batch`). The attendees stage gathers
+   * this many writes per pair before writing, so its requests go full. Absent: writes go at once.
+   */
+  writesPerRequest?: number;
 }
 
 export interface CalendarConnector {

@@ -7,7 +7,7 @@
  * what is still to do: a restart goes on from there, and a copy that has its attendees is never
  * written without them again (a full pull leaves linked events whole for this stage).
  */
-import { BridgeError, formatKey, sameKey } from '../core/index.ts';
+import { BridgeError, type CanonicalEvent, formatKey, sameKey } from '../core/index.ts';
 import type { Link, RemoteEvent } from '../ports/index.ts';
 import { type ApplyContext, applyWrites, type Counts, type Failure, zeroCounts } from './apply.ts';
 import { type Action, diff } from './diff.ts';
@@ -51,7 +51,10 @@ export function awaitAttendees(
 }
 
 export interface AttendeeDeps extends Omit<PullDeps, 'onProgress' | 'onListed' | 'deleteBudget'> {
-  /** Held around each chunk's writes (serve: the calendar's pull lock), so no pull writes between. */
+  /**
+   * Held around each chunk's sorting out and each write of gathered events (serve: the calendar's
+   * pull lock), so no pull writes between a read of the links and the writes that follow it.
+   */
   lock?: () => Promise<() => Promise<void>>;
   /** Writes begin once it settles (feisync sync: every pair's events on the spokes); reads go on. */
   gate?: Promise<unknown>;
@@ -83,7 +86,7 @@ export interface AttendeeResult {
   error?: string;
 }
 
-/** Events written per step: small at first, so the nearest ones get their attendees soonest. */
+/** Events handled per step: small at first, so the nearest ones get their attendees soonest. */
 const CHUNKS = [25, 50];
 const CHUNK = 100;
 
@@ -121,22 +124,54 @@ export async function fillAttendees(
   } catch (e) {
     return finish(failure(e, 'Feishu listing failed'));
   }
-  // the reads run ahead of the writes, in order (nearest first); a chunk is written as soon as it
-  // is read (and the gate open), and a chunk whose every read failed stops the stage
+  // the reads run ahead of the writes, in order (nearest first); each chunk read is sorted at once
+  // (the marks of copies already right cleared), its writes gathered per pair until they fill a
+  // write request (the Feishu reads are the bottleneck, so the spokes can wait for full batches).
+  // A chunk whose every read failed stops the stage; whatever is gathered is written all the same.
   const results = read(calendar, todo)[Symbol.asyncIterator]();
   const upcoming = results.next();
   upcoming.catch(() => {});
+  // per event read: the pairs that still have it to handle (an event is done when none has)
+  const owed = new Array<number>(todo.length).fill(0);
   let done = 0;
-  deps.onProgress?.({ calendar: calendar.id, done, of: todo.length });
+  const handled = (i: number) => {
+    owed[i] -= 1;
+    if (owed[i] === 0) done += 1;
+  };
+  const progress = () => deps.onProgress?.({ calendar: calendar.id, done, of: todo.length });
+  progress();
+  // a room event's stage (`uids`) writes at once: it cannot wait, and has few events anyway
+  const size = (ctx: PairRun) =>
+    options.uids ? 1 : Math.max(1, ctx.connector.capabilities?.writesPerRequest ?? 1);
+  // writes the pair's gathered events in full requests (`all`: every one), in the order read
+  const flush = async (ctx: PairRun, all: boolean) => {
+    const n = all ? ctx.held.length : ctx.held.length - (ctx.held.length % size(ctx));
+    if (n === 0) return;
+    const batch = ctx.held.splice(0, n);
+    try {
+      await writeHeld(ctx, batch, deps);
+    } finally {
+      for (const h of batch) handled(h.index);
+    }
+  };
   let error: { kind: string; error: string } | undefined;
+  let taken = 0;
+  let more: Promise<IteratorResult<(RemoteEvent | BridgeError)[]>> | undefined = upcoming;
   try {
     await deps.gate;
     const got: (RemoteEvent | BridgeError)[] = [];
-    let more: Promise<IteratorResult<(RemoteEvent | BridgeError)[]>> | undefined = upcoming;
-    for (let k = 0; done < todo.length; ) {
-      const size = Math.min(CHUNKS[k] ?? CHUNK, todo.length - done);
-      while (more && got.length < size) {
-        const r: IteratorResult<(RemoteEvent | BridgeError)[]> = await more;
+    for (let k = 0; taken < todo.length; k += 1) {
+      const want = Math.min(CHUNKS[k] ?? CHUNK, todo.length - taken);
+      while (more && got.length < want) {
+        let r: IteratorResult<(RemoteEvent | BridgeError)[]>;
+        try {
+          r = await more;
+        } catch (e) {
+          // the reads broke off: what came before is handled all the same
+          error ??= failure(e, 'attendees not read');
+          more = undefined;
+          break;
+        }
         if (r.done) more = undefined;
         else {
           got.push(...r.value);
@@ -144,38 +179,80 @@ export async function fillAttendees(
         }
       }
       if (got.length === 0) break;
-      const chunk = got.splice(0, size);
-      const failed = chunk.filter((r): r is BridgeError => r instanceof BridgeError);
+      const chunk = got.splice(0, want).map((r, j) => ({ r, index: taken + j }));
+      taken += chunk.length;
+      const failed = chunk.filter((c) => c.r instanceof BridgeError);
       if (failed.length === chunk.length) {
-        error = failure(failed[0], 'attendees not read');
-        break;
+        // Feishu refuses the reads: no more are asked for; those come already are handled
+        error ??= failure(failed[0].r, 'attendees not read');
+        more?.catch(() => {});
+        more = undefined;
+        results.return?.(undefined).catch(() => {});
+        continue;
+      }
+      // read in full (not deleted since listed): each pair has it to handle
+      const ready = chunk.flatMap(({ r, index }) =>
+        r instanceof BridgeError || r.attendeesPending ? [] : [{ index, event: r.event }],
+      );
+      for (const h of ready) owed[h.index] = runs.length;
+      for (const { r, index } of chunk) {
+        if (!(r instanceof BridgeError)) {
+          if (r.attendeesPending) done += 1;
+          continue;
+        }
+        done += 1;
+        for (const ctx of runs) {
+          ctx.counts.failed += 1;
+          const key = formatKey(todo[index].event.key);
+          ctx.failures.push({ key, kind: r.kind, error: `attendees not read: ${r.message}` });
+        }
       }
       const release = await deps.lock?.();
       try {
-        const ok = chunk.filter((r): r is RemoteEvent => !(r instanceof BridgeError));
-        await Promise.all(runs.map((ctx) => writeChunk(ctx, ok, deps)));
+        await each(runs, async (ctx) => {
+          const { writes } = await sortOut(ctx, ready, deps);
+          const wanted = new Set(writes.map((a) => formatKey(a.key)));
+          for (const h of ready) {
+            if (wanted.has(formatKey(h.event.key))) ctx.held.push(h);
+            else handled(h.index);
+          }
+          await flush(ctx, false);
+        });
       } finally {
         await release?.();
       }
-      chunk.forEach((r, i) => {
-        if (!(r instanceof BridgeError)) return;
-        for (const ctx of runs) {
-          ctx.counts.failed += 1;
-          const key = formatKey(todo[done + i].event.key);
-          ctx.failures.push({ key, kind: r.kind, error: `attendees not read: ${r.message}` });
-        }
-      });
-      done += chunk.length;
-      k += 1;
-      deps.onProgress?.({ calendar: calendar.id, done, of: todo.length });
+      progress();
     }
   } catch (e) {
-    error = failure(e, 'attendees not read');
+    error ??= failure(e, 'attendees not read');
   } finally {
     // stops the reads still to start (once the one awaited, if any, has come)
+    more?.catch(() => {});
     results.return?.(undefined).catch(() => {});
   }
+  // the rest gathered, whether the reads ended or the stage stopped: read data is never dropped
+  if (runs.some((ctx) => ctx.held.length)) {
+    try {
+      const release = await deps.lock?.();
+      try {
+        await each(runs, (ctx) => flush(ctx, true));
+      } finally {
+        await release?.();
+      }
+    } catch (e) {
+      // what was not written keeps its mark: a later stage reads it again
+      error ??= failure(e, 'attendees not written');
+    }
+    progress();
+  }
   return finish(error);
+}
+
+/** Runs `fn` for every pair; waits for all of them before throwing the first failure. */
+async function each(runs: PairRun[], fn: (ctx: PairRun) => Promise<void>) {
+  const out = await Promise.allSettled(runs.map(fn));
+  const bad = out.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (bad) throw bad.reason;
 }
 
 /** The calendar's listed events that wait for their attendees on some pair (or may: `includeNew`). */
@@ -198,14 +275,26 @@ async function candidates(pairs: Pair[], deps: AttendeeDeps, includeNew: boolean
   return out;
 }
 
+/** One pair of the stage: its context, and the events read whose writes wait for a full request. */
+interface PairRun extends ApplyContext {
+  held: Held[];
+}
+
+/** An event read in full, by its place in the stage's order. */
+interface Held {
+  index: number;
+  event: CanonicalEvent;
+}
+
 /**
- * One chunk on one pair: the events whose link still waits (a pull may have settled some meanwhile)
+ * Some events on one pair: those whose link still waits (a pull may have settled some meanwhile)
  * are diffed as usual, so a copy is written only where the attendees make a difference, and the
- * marks of those found equal are cleared. Anything else (a delete, a skip) is left to the pulls.
+ * marks of those found equal are cleared. Returns the writes the others need; anything else (a
+ * delete, a skip) is left to the pulls.
  */
-async function writeChunk(ctx: ApplyContext, got: RemoteEvent[], deps: AttendeeDeps) {
-  const ready = got.filter((r) => !r.attendeesPending).map((r) => r.event);
-  if (ready.length === 0) return;
+async function sortOut(ctx: ApplyContext, held: Held[], deps: AttendeeDeps) {
+  const ready = held.map((h) => h.event);
+  if (ready.length === 0) return { writes: [], links: new Map<string, Link>() };
   const links = await deps.store.byUids(ctx.pair.id, [...new Set(ready.map((e) => e.key.uid))]);
   const waiting = ready.filter((e) => {
     const l = links.get(formatKey(e.key));
@@ -224,14 +313,22 @@ async function writeChunk(ctx: ApplyContext, got: RemoteEvent[], deps: AttendeeD
     const p = project(source, ctx.policy);
     if ('event' in p) confirmed.push({ source, copy: p.event, copyId: link.spokeId, answers: undefined });
   }
-  // every master is on the spoke already (its link is live): one write for the chunk, exceptions too
-  const { masters, exceptions } = waves(actions);
-  await applyWrites(ctx, [...masters, ...exceptions], links);
   if (settled.length) await deps.store.save(settled);
   await recordRooms(ctx, confirmed);
+  const { masters, exceptions } = waves(actions);
+  return { writes: [...masters, ...exceptions], links };
 }
 
-function contextOf(pair: Pair, deps: AttendeeDeps): ApplyContext {
+/**
+ * Writes events gathered earlier, sorted out again first: a pull may have written some since.
+ * Every master is on the spoke already (its link is live): one write, exceptions too.
+ */
+async function writeHeld(ctx: PairRun, held: Held[], deps: AttendeeDeps) {
+  const { writes, links } = await sortOut(ctx, held, deps);
+  await applyWrites(ctx, writes, links);
+}
+
+function contextOf(pair: Pair, deps: AttendeeDeps): PairRun {
   const connector = deps.spokes[pair.spoke];
   if (!connector) throw new Error(`no connector for spoke ${pair.spoke}`);
   return {
@@ -242,6 +339,7 @@ function contextOf(pair: Pair, deps: AttendeeDeps): ApplyContext {
     counts: zeroCounts(),
     failures: [],
     rooms: deps.rooms,
+    held: [],
   };
 }
 

@@ -20,8 +20,10 @@ import { startService } from '../../src/app/serve.ts';
 import { readStatus } from '../../src/app/status.ts';
 import { runSync } from '../../src/app/sync-run.ts';
 import { loadConfig } from '../../src/config/index.ts';
+import { BridgeError, formatKey } from '../../src/core/index.ts';
 import { sendPull } from '../../src/jobs/boss.ts';
-import type { RemoteEvent } from '../../src/ports/index.ts';
+import type { CalendarConnector, RemoteEvent } from '../../src/ports/index.ts';
+import { type AttendeeResult, fillAttendees } from '../../src/sync/attendees.ts';
 import { distance } from '../../src/sync/nearest.ts';
 import { openWorld } from '../support/world.ts';
 
@@ -42,10 +44,13 @@ async function faults(em: Emulators, rules: unknown[]) {
   if (rules.length) await control(em.feishu, 'faults', rules);
 }
 
-async function world(users: number, events: number) {
+async function world(users: number, events: number, options: { singles?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'feisync-busy-'));
   dirs.push(dir);
   const tenant = generateTenant({ users, events, now: Math.floor(Date.now() / 1000) });
+  // single events only: no series and their exceptions
+  if (options.singles)
+    tenant.seeds.feishu.events = tenant.seeds.feishu.events.filter((e) => !e.recurrence && !e.is_exception);
   const w = await openWorld(tenant, dir);
   closers.push(() => w.em.close());
   return { ...w, tenant, dir };
@@ -240,6 +245,107 @@ describe('busy time first', () => {
     const after = await readStatus(app.db.prisma);
     expect(after.pairs.every((p) => p.links.attendeesPending === 0)).toBe(true);
   }, 300_000);
+
+  it('writes the attendees in full write requests, and what it read before a stop', async () => {
+    // single events: a series costs Graph requests of its own around its writes (its master read
+    // before an update), not counted here
+    const w = await world(2, 1400, { singles: true });
+    closers.push(() => w.app.close());
+    // every attendee read refused: the events go on the spokes, every link marked
+    await faults(w.em, [
+      {
+        match: { method: 'GET', path: READS },
+        action: { status: 200, body: { code: 194001, msg: 'no permission to read attendees' } },
+      },
+    ]);
+    const first = await runSync(w.app);
+    await faults(w.em, []);
+    expect(first.totals.created).toBeGreaterThan(900);
+    expect(first.attendeesPending).toBeGreaterThan(first.totals.created / 2);
+    const { pairs, attendeeFor } = await resolvePairs(w.app);
+    const deps = {
+      feishu: w.app.feishu,
+      spokes: w.app.spokes,
+      store: w.app.links,
+      policy: policyOf(w.app.config),
+      attendeeFor,
+      // no room ledger: recording bookings reads a declined room's calendar, a request not counted here
+    };
+    const calendars = [...new Set(pairs.map((p) => p.feishu.id))];
+    expect(calendars).toHaveLength(2);
+    const spokeLog = async (url: string, since: number) =>
+      (
+        (await (await fetch(`${url}/_emulator/requests`)).json()) as {
+          seq: number;
+          method: string;
+          path: string;
+        }[]
+      ).filter((r) => r.seq > since);
+    const last = async (url: string) => Math.max(0, ...(await spokeLog(url, 0)).map((r) => r.seq));
+    /** The attendees stage of one calendar, with the spoke write requests it made. */
+    const stage = async (calendar: string, feishu: CalendarConnector) => {
+      const since = { google: await last(w.em.google), graph: await last(w.em.graph) };
+      const progress: { done: number; of: number }[] = [];
+      const out = await fillAttendees(
+        pairs.filter((p) => p.feishu.id === calendar),
+        {
+          ...deps,
+          feishu,
+          onProgress: ({ done, of }) => progress.push({ done, of }),
+        },
+      );
+      const requests = {
+        google: (await spokeLog(w.em.google, since.google)).filter((r) => r.path !== '/token'),
+        graph: (await spokeLog(w.em.graph, since.graph)).filter((r) => !r.path.endsWith('/token')),
+      };
+      return { out, requests, progress };
+    };
+    const per = { google: 100, graph: 20 } as Record<string, number>;
+    const minimum = (out: AttendeeResult[], spoke: string) =>
+      out
+        .filter((r) => r.pair.spoke === spoke)
+        .reduce((n, r) => n + Math.ceil((r.counts.updated + r.counts.created) / per[spoke]), 0);
+
+    // the whole stage of the first calendar
+    const whole = await stage(calendars[0], w.app.feishu);
+    expect(whole.out.every((r) => !r.error && r.left === 0 && r.counts.failed === 0)).toBe(true);
+    for (const spoke of ['google', 'graph']) {
+      const written = whole.out.filter((r) => r.pair.spoke === spoke).map((r) => r.counts.updated);
+      expect(Math.min(...written)).toBeGreaterThan(per[spoke]);
+    }
+    // progress counts events handled: every one in the end
+    expect(whole.progress.at(-1)!.done).toBe(whole.progress.at(-1)!.of);
+    expect(whole.requests.google.length).toBe(minimum(whole.out, 'google'));
+    expect(whole.requests.graph.length).toBe(minimum(whole.out, 'graph'));
+
+    // the second calendar: the reads break off after some 130 events; each one read is written
+    // (or found as it should be) on every pair, none left waiting
+    const yielded: RemoteEvent[] = [];
+    const breaking: CalendarConnector = {
+      ...w.app.feishu,
+      listChanges: w.app.feishu.listChanges.bind(w.app.feishu),
+      async *readAttendees(calendar, events) {
+        for await (const run of w.app.feishu.readAttendees!(calendar, events)) {
+          yielded.push(...run.filter((r): r is RemoteEvent => !(r instanceof BridgeError)));
+          yield run;
+          if (yielded.length >= 130) throw new BridgeError('transient', 'connection reset');
+        }
+      },
+    };
+    const broken = await stage(calendars[1], breaking);
+    expect(broken.out.every((r) => /connection reset/.test(r.error ?? ''))).toBe(true);
+    expect(yielded.length).toBeGreaterThanOrEqual(130);
+    // what was not read still waits
+    expect(broken.out.every((r) => r.left > 0)).toBe(true);
+    for (const pair of broken.out.map((r) => r.pair)) {
+      const read = yielded.filter((r) => !r.attendeesPending).map((r) => r.event.key);
+      const links = await w.app.links.byUids(pair.id, [...new Set(read.map((k) => k.uid))]);
+      const waiting = read.filter((k) => links.get(formatKey(k))?.attendeesPending);
+      expect({ pair: pair.id, waiting }).toEqual({ pair: pair.id, waiting: [] });
+    }
+    expect(broken.requests.google.length).toBe(minimum(broken.out, 'google'));
+    expect(broken.requests.graph.length).toBe(minimum(broken.out, 'graph'));
+  }, 240_000);
 
   it('serve: pulls of a calendar go on while its attendees stage reads, which then fills every copy', async () => {
     const w = await world(2, 160);
