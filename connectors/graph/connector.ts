@@ -199,16 +199,24 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
 
     // 3. Series masters being updated: Exchange drops every exception of a series whose start, end or
     // pattern is written, even unchanged, so send those only when they differ from what is there.
-    const masters = ops.flatMap((op, i) =>
-      op.op === 'update' &&
-      !results[i] &&
-      !op.parent &&
-      op.event.key.originalTime === 0 &&
-      op.event.recurrence.length > 0
-        ? [{ op, i, body: toGraph(op.event, op.tag, mapOpts).body }]
-        : [],
-    );
+    // An update whose times the sync says are as last written, sent with its version, leaves them out
+    // unread: if the copy changed since, If-Match fails and the retry comes without the version.
     const sameShape = new Set<number>();
+    const masters = ops.flatMap((op, i) => {
+      if (
+        op.op !== 'update' ||
+        results[i] ||
+        op.parent ||
+        op.event.key.originalTime !== 0 ||
+        op.event.recurrence.length === 0
+      )
+        return [];
+      if (op.timesKept && op.ref.version) {
+        sameShape.add(i);
+        return [];
+      }
+      return [{ op, i, body: toGraph(op.event, op.tag, mapOpts).body }];
+    });
     if (masters.length > 0) {
       const current = await runBatched(
         client,
@@ -229,6 +237,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
 
     // 4. The writes, batched.
     const reqs: BatchRequest[] = [];
+    const touched = new Set<string>();
     const plan: { i: number; notes?: string; cancel?: { zone: string; starts: string[] } }[] = [];
     ops.forEach((op, i) => {
       if (results[i]) return;
@@ -259,8 +268,20 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       }
       const cancel = !isException && g.cancel.length > 0 ? { zone: g.zone, starts: g.cancel } : undefined;
       plan.push({ i, notes: g.note, cancel });
+      if (isException && op.parent) touched.add(op.parent.id);
+    });
+    // Writing an occurrence changes its master's version: read the new one in the same $batch (last,
+    // after every write), so the master's next update is not refused by a stale If-Match.
+    const masterReads = [...touched].map((id) => {
+      reqs.push({ method: 'GET', url: `${user}/events/${enc(id)}?$select=id,changeKey` });
+      return id;
     });
     const out = await runBatched(client, mailbox, reqs, stats);
+    const masterNow = new Map<string, { id: string; version?: string }>();
+    masterReads.forEach((id, k) => {
+      const r = out[plan.length + k];
+      if (r && r.status === 200 && r.body?.id) masterNow.set(id, okRef(r.body));
+    });
     const followUps: { i: number; id: string; cancel: { zone: string; starts: string[] } }[] = [];
     plan.forEach(({ i, notes, cancel }, k) => {
       const r = out[k];
@@ -268,7 +289,15 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       if (r && r.status < 300) {
         const ref = op.op === 'remove' ? undefined : r.body?.id ? okRef(r.body) : undefined;
         const rooms = op.op === 'remove' ? undefined : roomAnswers(r.body);
-        results[i] = { ok: true, ...(ref ? { ref } : {}), ...(notes ? { note: notes } : {}), ...rooms };
+        const parentId = op.op === 'remove' ? undefined : op.parent?.id;
+        const parent = parentId ? masterNow.get(parentId) : undefined;
+        results[i] = {
+          ok: true,
+          ...(ref ? { ref } : {}),
+          ...(notes ? { note: notes } : {}),
+          ...rooms,
+          ...(parent ? { parent } : {}),
+        };
         if (cancel && ref) followUps.push({ i, id: ref.id, cancel });
       } else if (
         r &&
@@ -278,6 +307,8 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
         results[i] = { ok: true };
       } else results[i] = failure(r, `${op.op} event`);
     });
+    // a master written in this call too: its version is the one after its exceptions
+    for (const r of results) if (r?.ok && r.ref && masterNow.has(r.ref.id)) r.ref = masterNow.get(r.ref.id);
 
     // 5. Widened series: cancel the occurrences the source rule does not have (all series at once).
     if (followUps.length > 0) {
@@ -294,14 +325,29 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
         }
         for (const ms of startsOf.get(f.id)!) if (occ.has(ms)) dels.push({ i: f.i, id: occ.get(ms)! });
       }
+      // the deletions change each master's version: read it back after them, in the same $batch
+      const changed = followUps.filter((f) => dels.some((d) => d.i === f.i));
       const res = await runBatched(
         client,
         mailbox,
-        dels.map(({ id }) => ({ method: 'DELETE', url: `${user}/events/${enc(id)}` })),
+        [
+          ...dels.map(({ id }): BatchRequest => ({ method: 'DELETE', url: `${user}/events/${enc(id)}` })),
+          ...changed.map(
+            (f): BatchRequest => ({
+              method: 'GET',
+              url: `${user}/events/${enc(f.id)}?$select=id,changeKey`,
+            }),
+          ),
+        ],
         stats,
       );
+      changed.forEach((f, k) => {
+        const r = res[dels.length + k];
+        const prev = results[f.i];
+        if (r?.status === 200 && r.body?.id && prev.ok) prev.ref = okRef(r.body);
+      });
       const failed = new Map<number, number>();
-      res.forEach((r, k) => {
+      res.slice(0, dels.length).forEach((r, k) => {
         if (r.status >= 300 && r.status !== 404) failed.set(dels[k].i, (failed.get(dels[k].i) ?? 0) + 1);
       });
       for (const [i, n] of failed) {

@@ -81,7 +81,19 @@ export type WriteOp =
       /** For an exception (event.key.originalTime != 0): the series master on this provider. */
       parent?: RemoteRef;
     }
-  | { op: 'update'; ref: RemoteRef; event: CanonicalEvent; tag: OriginTag; parent?: RemoteRef }
+  | {
+      op: 'update';
+      ref: RemoteRef;
+      event: CanonicalEvent;
+      tag: OriginTag;
+      parent?: RemoteRef;
+      /**
+       * The event's start, end and recurrence are those the copy was last written with (only other
+       * fields changed). With `ref.version` set, a connector may leave them out of the write: if the
+       * copy changed since, the precondition fails. Absent: unknown.
+       */
+      timesKept?: true;
+    }
   | { op: 'remove'; ref: RemoteRef };
 
 /** A meeting room's answer on an event, as the copy shows it: the room attendee's address and RSVP. */
@@ -104,6 +116,11 @@ export type WriteResult =
        * found already written): the answers are then unknown, not empty.
        */
       rooms?: RoomAnswer[];
+      /**
+       * For an exception written: its series master with the version it has after the write (an
+       * occurrence written changes its master's version too), when the connector read it back.
+       */
+      parent?: RemoteRef;
     }
   | { ok: false; error: BridgeError };
 

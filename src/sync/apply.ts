@@ -2,7 +2,14 @@
  * The one step with I/O: writes actions to a spoke through its connector and saves each link right
  * after its write. A failed write never stops the others; it is counted and kept on the link.
  */
-import { BridgeError, type CanonicalEvent, formatKey, type InstanceKey } from '../core/index.ts';
+import {
+  BridgeError,
+  type CanonicalEvent,
+  fingerprint,
+  formatKey,
+  type InstanceKey,
+  stableJson,
+} from '../core/index.ts';
 import type { CalendarConnector, Link, LinkStore, RemoteRef, WriteOp, WriteResult } from '../ports/index.ts';
 import type { Pair, SyncPolicy } from './pair.ts';
 import type { DeleteAction, WriteAction } from './plan.ts';
@@ -76,7 +83,14 @@ export async function applyWrites(
   const ops: WriteOp[] = ready.map((a) =>
     a.kind === 'create'
       ? { op: 'create', event: a.event, tag: tag(a.key), parent: parentOf(a.key) }
-      : { op: 'update', ref: ref(a.link), event: a.event, tag: tag(a.key), parent: parentOf(a.key) },
+      : {
+          op: 'update',
+          ref: ref(a.link),
+          event: a.event,
+          tag: tag(a.key),
+          parent: parentOf(a.key),
+          ...(timesKept(ctx, a) ? { timesKept: true as const } : {}),
+        },
   );
   const results = await write(ctx, ops);
   // A second chance for two failures of an update:
@@ -105,6 +119,15 @@ export async function applyWrites(
       const copyId = r.ref?.id ?? a.link?.spokeId ?? null;
       written.push({ source: a.source, copy: a.event, copyId, answers: r.rooms, replaced: !!a.link });
     }
+  });
+  // an exception written changed its master's version: keep the new one for the master's next write
+  ready.forEach((a, i) => {
+    const r = secondOf.get(a) ?? results[i];
+    const master = links.get(formatKey({ uid: a.key.uid, originalTime: 0 }));
+    if (!r.ok || !r.parent || !master || master.spokeId !== r.parent.id) return;
+    const row = { ...master, spokeVersion: r.parent.version ?? null };
+    links.set(formatKey(row), row);
+    rows.push(row);
   });
   await ctx.store.save(rows);
   // the rooms' answers came with the writes: recording them asks the spoke nothing more
@@ -215,6 +238,28 @@ async function write(ctx: ApplyContext, ops: WriteOp[]): Promise<WriteResult[]> 
     const error = e instanceof BridgeError ? e : new BridgeError('transient', String(e), { cause: e });
     return ops.map(() => ({ ok: false, error }));
   }
+}
+
+/**
+ * Whether an update keeps the start, end and recurrence its copy was last written with: two-way
+ * pairs compare with the merge base; a copy written without its attendees (busy time first) and
+ * waiting for them, when nothing but the attendees differs from what was written.
+ */
+function timesKept(ctx: ApplyContext, a: WriteAction): boolean {
+  const l = a.link;
+  if (a.kind !== 'update' || !l) return false;
+  const times = (e: CanonicalEvent) => stableJson([e.start, e.end, e.recurrence]);
+  if (l.base) {
+    try {
+      return times(JSON.parse(l.base)) === times(a.event);
+    } catch {
+      return false;
+    }
+  }
+  return (
+    !!l.attendeesPending &&
+    fingerprint({ ...a.event, attendees: [] }, ctx.policy.fields) === l.feishuFingerprint
+  );
 }
 
 function fail(ctx: ApplyContext, key: InstanceKey, error: BridgeError) {
