@@ -13,6 +13,7 @@ import {
 import type { CalendarConnector, Link, LinkStore, RemoteRef, WriteOp, WriteResult } from '../ports/index.ts';
 import type { Pair, SyncPolicy } from './pair.ts';
 import type { DeleteAction, WriteAction } from './plan.ts';
+import type { PullDeps } from './pull.ts';
 import type { RoomLedger } from './room-copies.ts';
 import { recordRooms, releaseRooms, type WrittenCopy } from './room-records.ts';
 
@@ -43,6 +44,24 @@ export interface Failure {
   key: string;
   kind: string;
   error: string;
+}
+
+/** A pair's writing context: its spoke's connector, and the policy as that spoke can hold it. */
+export function applyContext(
+  pair: Pair,
+  deps: Pick<PullDeps, 'spokes' | 'store' | 'policy' | 'attendeeFor' | 'rooms'>,
+): ApplyContext {
+  const connector = deps.spokes[pair.spoke];
+  if (!connector) throw new Error(`no connector for spoke ${pair.spoke}`);
+  return {
+    pair,
+    connector,
+    store: deps.store,
+    policy: { ...deps.policy, target: { ...connector.capabilities, attendee: deps.attendeeFor?.(pair) } },
+    counts: zeroCounts(),
+    failures: [],
+    rooms: deps.rooms,
+  };
 }
 
 export interface ApplyContext {

@@ -9,7 +9,7 @@
  */
 import { BridgeError, type CanonicalEvent, formatKey, sameKey } from '../core/index.ts';
 import type { Link, RemoteEvent } from '../ports/index.ts';
-import { type ApplyContext, applyWrites, type Counts, type Failure, zeroCounts } from './apply.ts';
+import { type ApplyContext, applyContext, applyWrites, type Counts, type Failure } from './apply.ts';
 import { type Action, diff } from './diff.ts';
 import { nearestFirst } from './nearest.ts';
 import type { Pair } from './pair.ts';
@@ -329,18 +329,7 @@ async function writeHeld(ctx: PairRun, held: Held[], deps: AttendeeDeps) {
 }
 
 function contextOf(pair: Pair, deps: AttendeeDeps): PairRun {
-  const connector = deps.spokes[pair.spoke];
-  if (!connector) throw new Error(`no connector for spoke ${pair.spoke}`);
-  return {
-    pair,
-    connector,
-    store: deps.store,
-    policy: { ...deps.policy, target: { ...connector.capabilities, attendee: deps.attendeeFor?.(pair) } },
-    counts: zeroCounts(),
-    failures: [],
-    rooms: deps.rooms,
-    held: [],
-  };
+  return { ...applyContext(pair, deps), held: [] };
 }
 
 function failure(e: unknown, what: string): { kind: string; error: string } {

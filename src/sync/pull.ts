@@ -8,11 +8,11 @@ import { type Attendee, type CanonicalEvent, formatKey, type InstanceKey } from 
 import type { CalendarConnector, Link, LinkStore, RemoteEvent } from '../ports/index.ts';
 import {
   type ApplyContext,
+  applyContext,
   applyDeletes,
   applyWrites,
   type Counts,
   type Failure,
-  zeroCounts,
 } from './apply.ts';
 import { awaitAttendees } from './attendees.ts';
 import { type Action, diff, missing } from './diff.ts';
@@ -224,18 +224,8 @@ async function pullGroup(
 }
 
 function newRun(pair: Pair, deps: PullDeps): PairRun {
-  const connector = deps.spokes[pair.spoke];
-  if (!connector) throw new Error(`no connector for spoke ${pair.spoke}`);
   return {
-    ctx: {
-      pair,
-      connector,
-      store: deps.store,
-      policy: { ...deps.policy, target: { ...connector.capabilities, attendee: deps.attendeeFor?.(pair) } },
-      counts: zeroCounts(),
-      failures: [],
-      rooms: deps.rooms,
-    },
+    ctx: applyContext(pair, deps),
     awaiting: 0,
     deletes: [],
     deferred: [],
