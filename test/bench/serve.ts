@@ -239,12 +239,22 @@ async function serveRun(o: RunOptions): Promise<Figures> {
     const final = samples.at(-1)!.live;
     const spokes = samples.find((x) => Object.keys(final).every((k) => x.live[k] === final[k]))!;
     const onSpokes = await spokeCounts(info.urls);
-    // what the initial sync wrote: one create per live link (quota.ts counts writes from a report)
+    // What the initial sync wrote (quota.ts counts writes from a report): one create per live link,
+    // and busy time first, one update per copy that has attendees (written without them first).
+    // /status has no per-pair update counts, so each pair takes its spoke's share of copies with
+    // attendees: an estimate of the minimum, not a count.
     const report = {
-      pairs: status.pairs.map((p: any) => ({
-        spoke: p.spoke,
-        counts: { created: p.links.live, updated: 0, deleted: 0 },
-      })),
+      pairs: status.pairs.map((p: any) => {
+        const share =
+          onSpokes.withAttendees[p.spoke as 'google' | 'graph'] /
+          Math.max(1, onSpokes[p.spoke as 'google' | 'graph']);
+        return {
+          spoke: p.spoke,
+          target: p.spokeOwner,
+          counts: { created: p.links.live, updated: Math.round(p.links.live * share), deleted: 0 },
+        };
+      }),
+      stages: { events: spokes.t },
     } as unknown as Parameters<typeof requests>[2];
     const failed = status.pairs.reduce((t: number, p: any) => t + p.links.failed, 0);
     const out: Figures = {
@@ -288,13 +298,18 @@ async function serveRun(o: RunOptions): Promise<Figures> {
 }
 
 /** The live events each spoke emulator holds (they start empty; a Google exception is an event of its own). */
-async function spokeCounts(urls: HostInfo['urls']): Promise<{ google: number; graph: number }> {
+async function spokeCounts(urls: HostInfo['urls']) {
   const google = (await (await fetch(`${urls.google}/_emulator/state`)).json()) as any;
   const graph = (await (await fetch(`${urls.graph}/_emulator/state`)).json()) as any;
   const live = (e: any) => e.status !== 'cancelled' && !e.isCancelled;
+  const attended = (e: any) => live(e) && (e.attendees ?? []).length > 0;
   return {
-    google: (google.events ?? []).filter(live).length,
-    graph: (graph.events ?? []).filter(live).length,
+    google: (google.events ?? []).filter(live).length as number,
+    graph: (graph.events ?? []).filter(live).length as number,
+    withAttendees: {
+      google: (google.events ?? []).filter(attended).length as number,
+      graph: (graph.events ?? []).filter(attended).length as number,
+    },
   };
 }
 
