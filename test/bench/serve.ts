@@ -6,7 +6,8 @@
  * (embedded database in a fresh folder), every user consenting through serve's own OAuth pages (the
  * emulator's signed-in browser, each user from their own loopback address as each person's browser
  * would be), and an admin reading serve's `/status` JSON once a second. The initial sync is complete
- * when every pair has its Feishu cursor (a calendar's first pull ends by saving it); every event is
+ * when every pair has its Feishu cursor (a calendar's first pull ends by saving it) and no copy waits
+ * for its attendees any more (busy time first: the attendees stage comes after); every event is
  * on both spokes from the first `/status` on which each spoke's live links reached their final count
  * (checked at the end against the events the spoke emulators hold). The service's RSS is sampled
  * from /proc every 200 ms, with its VmHWM and CPU read before it stops.
@@ -176,6 +177,8 @@ interface Sample {
   live: Record<string, number>;
   pairs: number;
   cursors: number;
+  /** Copies still waiting for their attendees (busy time first). */
+  pending: number;
 }
 
 async function serveRun(o: RunOptions): Promise<Figures> {
@@ -225,8 +228,10 @@ async function serveRun(o: RunOptions): Promise<Figures> {
       const live: Record<string, number> = {};
       for (const p of status.pairs) live[p.spoke] = (live[p.spoke] ?? 0) + p.links.live;
       const cursors = status.pairs.filter((p: any) => p.cursors.feishu !== null).length;
-      samples.push({ t: (performance.now() - t1) / 1000, live, pairs: status.pairs.length, cursors });
-      if (status.pairs.length === wanted && cursors === wanted) break;
+      const pending = status.pairs.reduce((n: number, p: any) => n + (p.links.attendeesPending ?? 0), 0);
+      const t = (performance.now() - t1) / 1000;
+      samples.push({ t, live, pairs: status.pairs.length, cursors, pending });
+      if (status.pairs.length === wanted && cursors === wanted && pending === 0) break;
     }
     const seconds = samples.at(-1)!.t;
     const cpu = cpuSecondsOf(s.proc.pid);
