@@ -37,13 +37,24 @@ describe('emulator kit', () => {
     expect((await call('/nope')).status).toBe(404);
   });
 
-  it('logs API calls but not control calls', async () => {
+  it('logs API calls but not control calls, with when each arrived', async () => {
     await post('/_emulator/reset', {});
+    const before = Date.now();
     await call('/api/items/1?x=2');
     const log = await (await call('/_emulator/requests?since=0')).json();
     expect(log).toEqual([
-      { seq: 1, method: 'GET', path: '/api/items/1', query: 'x=2', status: 200, ms: expect.any(Number) },
+      {
+        seq: 1,
+        method: 'GET',
+        path: '/api/items/1',
+        query: 'x=2',
+        status: 200,
+        ms: expect.any(Number),
+        at: expect.any(Number),
+      },
     ]);
+    expect(log[0].at).toBeGreaterThanOrEqual(before - 1);
+    expect(log[0].at).toBeLessThanOrEqual(Date.now());
     expect(await (await call('/_emulator/requests?since=1')).json()).toEqual([]);
   });
 
