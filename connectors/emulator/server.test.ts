@@ -41,7 +41,7 @@ describe('emulator kit', () => {
     await post('/_emulator/reset', {});
     const before = Date.now();
     await call('/api/items/1?x=2');
-    const log = await (await call('/_emulator/requests?since=0')).json();
+    const log = (await (await call('/_emulator/requests?since=0')).json()) as { at: number }[];
     expect(log).toEqual([
       {
         seq: 1,
