@@ -23,6 +23,8 @@ export interface EmResponse {
   /** Objects are sent as JSON; strings and Buffers as they are. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** A batch's count of requests it carried: logged with it (not sent). */
+  items?: number;
 }
 
 export type Handler = (req: EmRequest) => EmResponse | Promise<EmResponse>;
@@ -49,6 +51,8 @@ export interface LogEntry {
   ms: number;
   /** When the request arrived (ms since the epoch), for timelines. */
   at: number;
+  /** A batch request's count of the requests it carried. */
+  items?: number;
 }
 
 interface FaultRule {
@@ -192,7 +196,7 @@ export async function startServer(
     } catch (e) {
       out = e instanceof HttpError ? e.response : { status: 500, body: { error: String(e) } };
     }
-    if (!isControl) log.push(entry(log, req, out.status, started));
+    if (!isControl) log.push({ ...entry(log, req, out.status, started), ...(out.items ? { items: out.items } : {}) });
     send(res, out);
   });
   server.on('connection', (s) => {

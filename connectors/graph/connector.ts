@@ -199,8 +199,9 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
 
     // 3. Series masters being updated: Exchange drops every exception of a series whose start, end or
     // pattern is written, even unchanged, so send those only when they differ from what is there.
-    // An update whose times the sync says are as last written, sent with its version, leaves them out
-    // unread: if the copy changed since, If-Match fails and the retry comes without the version.
+    // An update whose times the sync says are as last written leaves them out unread. Sent with its
+    // version (two-way pairs), a copy changed since fails its If-Match; without one (one-way pairs,
+    // where Feishu wins) an edit of the series' times on the spoke stays until a full write repairs it.
     const sameShape = new Set<number>();
     const masters = ops.flatMap((op, i) => {
       if (
@@ -211,7 +212,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
         op.event.recurrence.length === 0
       )
         return [];
-      if (op.timesKept && op.ref.version) {
+      if (op.timesKept) {
         sameShape.add(i);
         return [];
       }
@@ -237,7 +238,6 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
 
     // 4. The writes, batched.
     const reqs: BatchRequest[] = [];
-    const touched = new Set<string>();
     const plan: { i: number; notes?: string; cancel?: { zone: string; starts: string[] } }[] = [];
     ops.forEach((op, i) => {
       if (results[i]) return;
@@ -268,20 +268,8 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       }
       const cancel = !isException && g.cancel.length > 0 ? { zone: g.zone, starts: g.cancel } : undefined;
       plan.push({ i, notes: g.note, cancel });
-      if (isException && op.parent) touched.add(op.parent.id);
-    });
-    // Writing an occurrence changes its master's version: read the new one in the same $batch (last,
-    // after every write), so the master's next update is not refused by a stale If-Match.
-    const masterReads = [...touched].map((id) => {
-      reqs.push({ method: 'GET', url: `${user}/events/${enc(id)}?$select=id,changeKey` });
-      return id;
     });
     const out = await runBatched(client, mailbox, reqs, stats);
-    const masterNow = new Map<string, { id: string; version?: string }>();
-    masterReads.forEach((id, k) => {
-      const r = out[plan.length + k];
-      if (r && r.status === 200 && r.body?.id) masterNow.set(id, okRef(r.body));
-    });
     const followUps: { i: number; id: string; cancel: { zone: string; starts: string[] } }[] = [];
     plan.forEach(({ i, notes, cancel }, k) => {
       const r = out[k];
@@ -289,15 +277,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       if (r && r.status < 300) {
         const ref = op.op === 'remove' ? undefined : r.body?.id ? okRef(r.body) : undefined;
         const rooms = op.op === 'remove' ? undefined : roomAnswers(r.body);
-        const parentId = op.op === 'remove' ? undefined : op.parent?.id;
-        const parent = parentId ? masterNow.get(parentId) : undefined;
-        results[i] = {
-          ok: true,
-          ...(ref ? { ref } : {}),
-          ...(notes ? { note: notes } : {}),
-          ...rooms,
-          ...(parent ? { parent } : {}),
-        };
+        results[i] = { ok: true, ...(ref ? { ref } : {}), ...(notes ? { note: notes } : {}), ...rooms };
         if (cancel && ref) followUps.push({ i, id: ref.id, cancel });
       } else if (
         r &&
@@ -307,8 +287,6 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
         results[i] = { ok: true };
       } else results[i] = failure(r, `${op.op} event`);
     });
-    // a master written in this call too: its version is the one after its exceptions
-    for (const r of results) if (r?.ok && r.ref && masterNow.has(r.ref.id)) r.ref = masterNow.get(r.ref.id);
 
     // 5. Widened series: cancel the occurrences the source rule does not have (all series at once).
     if (followUps.length > 0) {

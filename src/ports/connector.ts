@@ -89,8 +89,9 @@ export type WriteOp =
       parent?: RemoteRef;
       /**
        * The event's start, end and recurrence are those the copy was last written with (only other
-       * fields changed). With `ref.version` set, a connector may leave them out of the write: if the
-       * copy changed since, the precondition fails. Absent: unknown.
+       * fields changed): a connector may leave them out of the write. With `ref.version` set, a copy
+       * changed since fails the precondition; without one, the sync accepts that a change of the
+       * times made on the spoke stays. Absent: unknown.
        */
       timesKept?: true;
     }
@@ -116,11 +117,6 @@ export type WriteResult =
        * found already written): the answers are then unknown, not empty.
        */
       rooms?: RoomAnswer[];
-      /**
-       * For an exception written: its series master with the version it has after the write (an
-       * occurrence written changes its master's version too), when the connector read it back.
-       */
-      parent?: RemoteRef;
     }
   | { ok: false; error: BridgeError };
 

@@ -89,7 +89,7 @@ export async function applyWrites(
     if (key.originalTime === 0) return undefined;
     const master = links.get(formatKey({ uid: key.uid, originalTime: 0 }));
     return master?.spokeId && !master.tombstone
-      ? { id: master.spokeId, version: master.spokeVersion ?? undefined }
+      ? ref(ctx, master)
       : undefined;
   };
   const ready: WriteAction[] = [];
@@ -104,7 +104,7 @@ export async function applyWrites(
       ? { op: 'create', event: a.event, tag: tag(a.key), parent: parentOf(a.key) }
       : {
           op: 'update',
-          ref: ref(a.link),
+          ref: ref(ctx, a.link),
           event: a.event,
           tag: tag(a.key),
           parent: parentOf(a.key),
@@ -112,19 +112,12 @@ export async function applyWrites(
         },
   );
   const results = await write(ctx, ops);
-  // A second chance for two failures of an update:
-  // - the copy was deleted on the spoke: create it again;
-  // - its version moved (edited on the spoke, or our last write landed but its answer was lost):
-  //   on a one-way pair Feishu is the source, so write again without the precondition.
+  // A second chance for an update whose copy was deleted on the spoke: create it again.
   const retry = new Map<WriteAction, WriteOp>();
   ready.forEach((a, i) => {
     const r = results[i];
-    if (a.kind !== 'update' || r.ok) return;
-    const base = { event: a.event, tag: tag(a.key), parent: parentOf(a.key) };
-    if (r.error.kind === 'not_found') retry.set(a, { op: 'create', ...base });
-    else if (r.error.kind === 'precondition' && ctx.pair.direction === 'one-way') {
-      retry.set(a, { op: 'update', ref: { id: a.link!.spokeId! }, ...base });
-    }
+    if (a.kind === 'update' && !r.ok && r.error.kind === 'not_found')
+      retry.set(a, { op: 'create', event: a.event, tag: tag(a.key), parent: parentOf(a.key) });
   });
   const second = retry.size ? await write(ctx, [...retry.values()]) : [];
   const secondOf = new Map([...retry.keys()].map((a, j) => [a, second[j]]));
@@ -139,19 +132,6 @@ export async function applyWrites(
       written.push({ source: a.source, copy: a.event, copyId, answers: r.rooms, replaced: !!a.link });
     }
   });
-  // An exception written changed its master's version: keep the new one for the master's next write.
-  // One-way pairs only: on a two-way pair the version read back may include an edit made on the
-  // spoke meanwhile, which would then pass for our own write and never come back (the two-way
-  // property test, seed 1394759579, ended with the Graph copy of a series differing in its title)
-  if (ctx.pair.direction === 'one-way')
-    ready.forEach((a, i) => {
-      const r = secondOf.get(a) ?? results[i];
-      const master = links.get(formatKey({ uid: a.key.uid, originalTime: 0 }));
-      if (!r.ok || !r.parent || !master || master.spokeId !== r.parent.id) return;
-      const row = { ...master, spokeVersion: r.parent.version ?? null };
-      links.set(formatKey(row), row);
-      rows.push(row);
-    });
   await ctx.store.save(rows);
   // the rooms' answers came with the writes: recording them asks the spoke nothing more
   await recordRooms(ctx, written);
@@ -205,7 +185,7 @@ export async function applyDeletes(
   if (actions.length === 0) return;
   const results = await write(
     ctx,
-    actions.map((a) => ({ op: 'remove', ref: ref(a.link) })),
+    actions.map((a) => ({ op: 'remove', ref: ref(ctx, a.link) })),
   );
   const rows: Link[] = [];
   const goneSeries = new Set<string>();
@@ -293,7 +273,16 @@ function fail(ctx: ApplyContext, key: InstanceKey, error: BridgeError) {
 const describeError = (e: BridgeError) =>
   `${e.kind}: ${e.message}${e.requestId ? ` (request ${e.requestId})` : ''}`;
 
-const ref = (l: Link): RemoteRef => ({ id: l.spokeId!, version: l.spokeVersion ?? undefined });
+/**
+ * A copy as a write names it. Its version (the precondition of an update) only on two-way pairs,
+ * where an edit made on the spoke is merged: on a one-way pair Feishu wins, so a precondition would
+ * only cost a refusal and a second write (and an exception written would make its master's stored
+ * version stale, Exchange's included).
+ */
+const ref = (ctx: ApplyContext, l: Link): RemoteRef =>
+  ctx.pair.direction === 'two-way' && l.spokeVersion
+    ? { id: l.spokeId!, version: l.spokeVersion }
+    : { id: l.spokeId! };
 
 export function emptyLink(pairId: string, key: InstanceKey): Link {
   return {

@@ -28,7 +28,7 @@ import { generateTenant } from '../../src/app/demo/tenant.ts';
 import { control, startEmulators } from '../../src/app/emulators.ts';
 import { runSync } from '../../src/app/sync-run.ts';
 import { parseConfig } from '../../src/config/index.ts';
-import { cpuSecondsOf, requestLog, writeFiles } from './sync.ts';
+import { cpuSecondsOf, requestLog, shape, writeFiles } from './sync.ts';
 
 type Figures = Record<string, number | string>;
 const SELF = fileURLToPath(import.meta.url);
@@ -230,6 +230,20 @@ export async function requests(
   const optimum = Math.max(...Object.values(bounds));
   const slowest = Object.entries(bounds).sort((a, b) => b[1] - a[1])[0][0];
   const total = feishu.length + google.length + graph.length;
+  // how full the spokes' batches went out, and what else they were asked (ids replaced)
+  const batches = (log: any[], max: number) => {
+    const sizes = log.filter((x) => x.items).map((x) => x.items as number);
+    const other = new Map<string, number>();
+    for (const x of log.filter((x) => !x.items)) other.set(shape(x), (other.get(shape(x)) ?? 0) + 1);
+    return {
+      batches: sizes.length,
+      batchItems: sum(sizes),
+      notFull: sizes.filter((n) => n < max).length,
+      other: [...other].map(([k, n]) => `${k} x${n}`).join('; '),
+    };
+  };
+  const gb = batches(google, 100);
+  const mb = batches(graph, 20);
   const limited = f.limited + Number(googleState.quotaRejections ?? 0) + Number(graphLimits.throttled ?? 0);
   return {
     req_feishu_total: feishu.length,
@@ -242,7 +256,15 @@ export async function requests(
     min_google_batches: googleMin,
     min_google: googleFloor,
     ratio_google_vsMin: r2(google.length / Math.max(1, googleFloor)),
+    req_google_batches: gb.batches,
+    req_google_batchItems: gb.batchItems,
+    req_google_batchesNotFull: gb.notFull,
+    req_google_other: gb.other,
     req_graph_total: graph.length,
+    req_graph_batches: mb.batches,
+    req_graph_batchItems: mb.batchItems,
+    req_graph_batchesNotFull: mb.notFull,
+    req_graph_other: mb.other,
     min_graph_batches: graphMin,
     min_graph: graphFloor,
     ratio_graph_vsMin: r2(graph.length / Math.max(1, graphFloor)),

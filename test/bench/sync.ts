@@ -131,7 +131,7 @@ function kind(p: Provider, x: Logged): string {
 }
 
 /** `METHOD path` with ids replaced, for the breakdown of requests of no known kind. */
-const shape = (x: Logged) =>
+export const shape = (x: Logged) =>
   `${x.method} ${x.path.replace(/\/(?!v\d|calendar|calendars|events|users|open-apis|batch)[^/]*[\d@_.%][^/]*/g, '/:id')}`;
 
 /** Requests of one provider by kind, plus the shapes of those of no known kind. */

@@ -54,6 +54,7 @@ export async function batch(req: EmRequest, dispatch: Dispatch, now: number): Pr
     status: 200,
     headers: { 'content-type': `multipart/mixed; boundary=${out}` },
     body: buildMultipart(answers, out),
+    items: parts.length,
   };
 }
 

@@ -92,5 +92,5 @@ export async function runBatch(req: EmRequest, runWave: WaveRunner): Promise<EmR
     if (r.body !== undefined && typeof r.body === 'object') headers['Content-Type'] = 'application/json';
     return { id: it.id, status: r.status, headers, body: r.body };
   });
-  return { status: 200, body: { responses } };
+  return { status: 200, body: { responses }, items: items.length };
 }
