@@ -196,7 +196,8 @@ export async function startServer(
     } catch (e) {
       out = e instanceof HttpError ? e.response : { status: 500, body: { error: String(e) } };
     }
-    if (!isControl) log.push({ ...entry(log, req, out.status, started), ...(out.items ? { items: out.items } : {}) });
+    if (!isControl)
+      log.push({ ...entry(log, req, out.status, started), ...(out.items ? { items: out.items } : {}) });
     send(res, out);
   });
   server.on('connection', (s) => {

@@ -115,7 +115,13 @@ describe('graph series writes', () => {
     ]);
     expect(x.ok).toBe(true);
     const [out] = await conn.write(cal, [
-      { op: 'update', ref: refOf(m), event: { ...master, summary: 'Weekly 2' }, tag: tag(0), timesKept: true },
+      {
+        op: 'update',
+        ref: refOf(m),
+        event: { ...master, summary: 'Weekly 2' },
+        tag: tag(0),
+        timesKept: true,
+      },
     ]);
     expect(out.ok ? 'ok' : out.error.kind).toBe('precondition');
   });

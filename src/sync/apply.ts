@@ -88,9 +88,7 @@ export async function applyWrites(
   const parentOf = (key: InstanceKey): RemoteRef | undefined => {
     if (key.originalTime === 0) return undefined;
     const master = links.get(formatKey({ uid: key.uid, originalTime: 0 }));
-    return master?.spokeId && !master.tombstone
-      ? ref(ctx, master)
-      : undefined;
+    return master?.spokeId && !master.tombstone ? ref(ctx, master) : undefined;
   };
   const ready: WriteAction[] = [];
   for (const a of actions) {
