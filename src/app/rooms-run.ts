@@ -144,9 +144,23 @@ export async function handleRoomEvent(
  */
 export async function recheckRoomBookings(
   app: App,
-  options: { statuses?: BookingStatus[]; now?: number } = {},
+  options: {
+    statuses?: BookingStatus[];
+    now?: number;
+    /**
+     * Leave bookings recorded this recently (ms) for a later check: their answer came with a write
+     * or a check just now (an initial sync records thousands), and asking again would only repeat it.
+     */
+    freshMs?: number;
+  } = {},
 ): Promise<RoomEventResult[]> {
-  const due = await bookingsIn(app.db.prisma, options.statuses ?? ['pending', 'conflict', 'failed']);
+  const before = options.freshMs ? new Date(Date.now() - options.freshMs) : undefined;
+  const due = await bookingsIn(
+    app.db.prisma,
+    options.statuses ?? ['pending', 'conflict', 'failed'],
+    500,
+    before,
+  );
   const keys = [...new Map(due.map((b) => [formatKey(b.key), b])).values()];
   const results: RoomEventResult[] = [];
   for (const b of keys) {

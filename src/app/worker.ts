@@ -283,8 +283,9 @@ export function createWorker(ctx: WorkerContext): Worker {
           log.warn({ openId, err: (e as Error).message }, 'token refresh failed');
         }
       }
-      // rooms whose answer was pending, refused or failed: ask again
-      await recheckRoomBookings(app);
+      // rooms whose answer was pending, refused or failed: ask again, unless recorded since the last
+      // round (maintenance runs every 10 minutes)
+      await recheckRoomBookings(app, { freshMs: 5 * 60_000 });
       // Feishu redelivers for about 7 hours; ids older than a day are no longer needed
       await app.db.prisma.inboundEvent.deleteMany({
         where: { receivedAt: { lt: new Date(Date.now() - 86_400_000) } },

@@ -21,10 +21,12 @@ export async function bookingsIn(
   prisma: PrismaClient,
   statuses: BookingStatus[],
   take = 500,
+  /** Only rows last recorded before this time. */
+  recordedBefore?: Date,
 ): Promise<BookingRow[]> {
   return toRows(
     await prisma.roomBooking.findMany({
-      where: { status: { in: statuses } },
+      where: { status: { in: statuses }, ...(recordedBefore ? { updatedAt: { lt: recordedBefore } } : {}) },
       orderBy: [{ updatedAt: 'asc' }, { id: 'asc' }],
       take,
     }),

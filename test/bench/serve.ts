@@ -270,6 +270,12 @@ async function serveRun(o: RunOptions): Promise<Figures> {
       consentSeconds: r2(consentSeconds),
       seconds: r2(seconds),
       spokesSeconds: r2(spokes.t),
+      ...Object.fromEntries(
+        Object.keys(final).map((k) => [
+          `spokesSeconds_${k}`,
+          r2(samples.find((x) => x.live[k] === final[k])!.t),
+        ]),
+      ),
       eventsPerSecond: Math.round(info.events / seconds),
       links_google: final.google ?? 0,
       links_graph: final.graph ?? 0,

@@ -269,6 +269,9 @@ describe('rooms of meetings mirrored by incremental pulls', () => {
     ids.carol = await meeting('carol', start, [R2]);
     await runSync(world.app, { user: 'carol@example.cn' });
     expect(await bookings(ids.carol)).toEqual(['omm_r2 google attend conflict']);
+    // serve's maintenance leaves what was recorded since its last round: the answer is that fresh
+    const fresh = await recheckRoomBookings(world.app, { freshMs: 60_000 });
+    expect(fresh.map((r) => r.key)).not.toContain(ids.carol);
     const again = await recheckRoomBookings(world.app);
     const carol = again.find((r) => r.key === ids.carol)!;
     expect(carol.bookings.map((b) => `${b.roomId} ${b.spoke} ${b.status}`)).toEqual([
