@@ -155,14 +155,21 @@ export async function startService(
         ),
       );
     }
-    await boss.work(
+    // One refresh covers every user, so the jobs queued meanwhile (consents given one after another:
+    // one each) are taken together and refreshed once; one at a time, the twentieth user of a
+    // roll-out waited a minute for the nineteen refreshes before theirs
+    const refresh = timed('calendars', async (job: Job<{ users?: string[]; consent?: boolean }>) => {
+      await worker.refresh(job.data.consent ? job.data.users : []);
+      await spokes.keep();
+      await spokes.pollAll();
+    });
+    await boss.work<{ users?: string[]; consent?: boolean }>(
       'calendars',
-      poll,
-      timed('calendars', async (job: Job<{ users?: string[]; consent?: boolean }>) => {
-        await worker.refresh(job.data.consent ? job.data.users : []);
-        await spokes.keep();
-        await spokes.pollAll();
-      }),
+      { ...poll, batchSize: 100 },
+      async (jobs) => {
+        const reconsented = jobs.flatMap((j) => (j.data.consent ? (j.data.users ?? []) : []));
+        await refresh([{ ...jobs[0], data: { users: reconsented, consent: reconsented.length > 0 } }]);
+      },
     );
     // attendees stages (busy time first): mostly waiting on Feishu's read budgets, which they share;
     // several at once so that every user's nearest events come early, and writes to each user's

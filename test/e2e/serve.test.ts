@@ -145,6 +145,36 @@ describe('feisync serve', () => {
     await until('the calendars subscribed again', async () => (await subscriptions()) >= before + 2);
   });
 
+  it('refreshes users and pairs once for the consents queued while a refresh runs', async () => {
+    const s = service!;
+    const refreshes = async () => {
+      const text = await (await fetch(`${s.url}/metrics`)).text();
+      const m = /^feisync_jobs_total\{queue="calendars",outcome="done"\} (\d+)/m.exec(text);
+      return Number(m?.[1] ?? 0);
+    };
+    const before = await refreshes();
+    const sent = await Promise.all(
+      tenant.users.flatMap((u) =>
+        [1, 2].map((n) =>
+          s.boss.send(
+            'calendars',
+            { users: [u.openId], consent: true },
+            { singletonKey: `again:${u.openId}:${n}` },
+          ),
+        ),
+      ),
+    );
+    expect(sent.every(Boolean)).toBe(true);
+    await until(
+      'the queue taken',
+      async () => (await s.boss.getQueueSize('calendars')) === 0 && (await refreshes()) > before,
+    );
+    await until('the refreshes ended', async () => (await s.worker.resolution()?.pairs.length) === 6);
+    await new Promise((r) => setTimeout(r, 1500));
+    // six consents: the first taken alone at most, the rest together (one each: six refreshes)
+    expect((await refreshes()) - before).toBeLessThanOrEqual(2);
+  });
+
   it('applies a change event delivered to the webhook on both spokes, and a duplicate delivery once', async () => {
     const s = service!;
     const u = tenant.users[0];
