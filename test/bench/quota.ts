@@ -235,7 +235,17 @@ export async function requests(
     const sizes = log.filter((x) => x.items).map((x) => x.items as number);
     const other = new Map<string, number>();
     for (const x of log.filter((x) => !x.items)) other.set(shape(x), (other.get(shape(x)) ?? 0) + 1);
+    // items sent per minute from the first batch (a spoke's quota windows, as the tenant saw them)
+    const sent = log.filter((x) => x.items);
+    const first = sent[0]?.at ?? 0;
+    const perMinute: number[] = [];
+    for (const x of sent) {
+      const m = Math.floor((x.at - first) / 60_000);
+      while (perMinute.length <= m) perMinute.push(0);
+      perMinute[m] += x.items;
+    }
     return {
+      perMinute: perMinute.join('/'),
       batches: sizes.length,
       batchItems: sum(sizes),
       notFull: sizes.filter((n) => n < max).length,
@@ -257,11 +267,13 @@ export async function requests(
     min_google: googleFloor,
     ratio_google_vsMin: r2(google.length / Math.max(1, googleFloor)),
     req_google_batches: gb.batches,
+    req_google_itemsPerMinute: gb.perMinute,
     req_google_batchItems: gb.batchItems,
     req_google_batchesNotFull: gb.notFull,
     req_google_other: gb.other,
     req_graph_total: graph.length,
     req_graph_batches: mb.batches,
+    req_graph_itemsPerMinute: mb.perMinute,
     req_graph_batchItems: mb.batchItems,
     req_graph_batchesNotFull: mb.notFull,
     req_graph_other: mb.other,
