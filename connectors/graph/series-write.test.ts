@@ -70,7 +70,7 @@ describe('graph series writes', () => {
     expect(await inner()).toEqual(['POST /v1.0/$batch', 'POST /v1.0/$batch']);
 
     // a one-way pair's update names no version: no If-Match to fail on the master's version, which
-    // the exceptions' writes have moved on
+    // writing its exceptions can move on (a cancelled occurrence does: see below)
     since = await requests();
     const out = await conn.write(cal, [
       {
