@@ -232,11 +232,11 @@ export async function requests(
   const total = feishu.length + google.length + graph.length;
   // how full the spokes' batches went out, and what else they were asked (ids replaced)
   const batches = (log: any[], max: number) => {
-    const sizes = log.filter((x) => x.items).map((x) => x.items as number);
+    const sent = log.filter((x) => x.items);
+    const sizes = sent.map((x) => x.items as number);
     const other = new Map<string, number>();
     for (const x of log.filter((x) => !x.items)) other.set(shape(x), (other.get(shape(x)) ?? 0) + 1);
     // items sent per minute from the first batch (a spoke's quota windows, as the tenant saw them)
-    const sent = log.filter((x) => x.items);
     const first = sent[0]?.at ?? 0;
     const perMinute: number[] = [];
     for (const x of sent) {
