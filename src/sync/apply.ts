@@ -15,7 +15,7 @@ import type { Pair, SyncPolicy } from './pair.ts';
 import type { DeleteAction, WriteAction } from './plan.ts';
 import type { PullDeps } from './pull.ts';
 import type { RoomLedger } from './room-copies.ts';
-import { recordRooms, releaseRooms, type WrittenCopy } from './room-records.ts';
+import { type HolderAsk, recordRooms, releaseRooms, type WrittenCopy } from './room-records.ts';
 
 export interface Counts {
   created: number;
@@ -73,6 +73,8 @@ export interface ApplyContext {
   failures: Failure[];
   /** Where the rooms of written copies are recorded (none: not recorded). */
   rooms?: RoomLedger;
+  /** Declined rooms whose holders are named at the end of the pull or stage (room-records.ts). */
+  holders?: HolderAsk[];
   /** The id of the full pull these writes belong to (see WriteOptions.fullPull); unset when incremental. */
   fullPull?: string;
 }

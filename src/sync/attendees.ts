@@ -16,7 +16,7 @@ import type { Pair } from './pair.ts';
 import { waves } from './plan.ts';
 import { project } from './project.ts';
 import type { PullDeps } from './pull.ts';
-import { recordRooms, type WrittenCopy } from './room-records.ts';
+import { nameHolders, recordRooms, type WrittenCopy } from './room-records.ts';
 
 /**
  * The actions of one page of a pull, busy time first: an event listed without its attendees is
@@ -100,6 +100,7 @@ export async function fillAttendees(
   const ids = pairs.map((p) => p.id);
   const runs = pairs.map((pair) => contextOf(pair, deps));
   const finish = async (error?: { kind: string; error: string }): Promise<AttendeeResult[]> => {
+    await Promise.all(runs.map(nameHolders));
     const left = await deps.store.pendingAttendees(ids);
     return runs.map((ctx) => {
       if (error) {
@@ -329,7 +330,7 @@ async function writeHeld(ctx: PairRun, held: Held[], deps: AttendeeDeps) {
 }
 
 function contextOf(pair: Pair, deps: AttendeeDeps): PairRun {
-  return { ...applyContext(pair, deps), held: [] };
+  return { ...applyContext(pair, deps), held: [], holders: [] };
 }
 
 function failure(e: unknown, what: string): { kind: string; error: string } {

@@ -19,6 +19,7 @@ import { type Action, diff, missing } from './diff.ts';
 import type { Pair, Spoke, SyncPolicy } from './pair.ts';
 import { type DeleteAction, describe, guardDeletes, type WriteAction, waves } from './plan.ts';
 import type { RoomLedger } from './room-copies.ts';
+import { nameHolders } from './room-records.ts';
 
 export interface PullDeps {
   feishu: CalendarConnector;
@@ -199,6 +200,7 @@ async function pullGroup(
         for (const d of deletes) links.set(formatKey(d.key), d.link);
         await applyDeletes(ctx, deletes, links);
       }
+      await nameHolders(ctx);
       if (options.dryRun) {
         run.plan.push(...deletes);
         for (const a of run.plan)
@@ -225,7 +227,7 @@ async function pullGroup(
 
 function newRun(pair: Pair, deps: PullDeps): PairRun {
   return {
-    ctx: applyContext(pair, deps),
+    ctx: { ...applyContext(pair, deps), holders: [] },
     awaiting: 0,
     deletes: [],
     deferred: [],

@@ -1,7 +1,9 @@
 /**
  * Records the rooms of copies a pair just wrote or read (room-copies.ts decides what): one read of
  * the recorded bookings of the page's uids, one save of what changed. A room that newly declined is
- * the only case that asks the spoke anything more: its calendar, to name what holds it.
+ * the only case that asks the spoke anything more: its calendar, to name what holds it. A pull or
+ * stage that writes page after page collects those asks (`RoomsContext.holders`) and names them all
+ * at its end (`nameHolders`): one batched read then, not a short batch per page.
  */
 import { BridgeError, type CanonicalEvent, formatKey, sameKey } from '../core/index.ts';
 import type { CalendarConnector, Link, RoomAnswer, RoomEntry } from '../ports/index.ts';
@@ -20,6 +22,17 @@ export interface RoomsContext {
   connector: CalendarConnector;
   policy: SyncPolicy;
   rooms?: RoomLedger;
+  /** Declines whose holders are named at the end (nameHolders); unset: named as they are recorded. */
+  holders?: HolderAsk[];
+}
+
+/** A newly declined booking, and the slots whose holder is to be named from the room's calendar. */
+export interface HolderAsk {
+  row: RecordedBooking;
+  slots: Slot[];
+  room: string;
+  from: number;
+  to: number;
 }
 
 /** A copy as written or read: the Feishu event, the copy, its id and its rooms' answers. */
@@ -43,7 +56,9 @@ export async function recordRooms(ctx: RoomsContext, copies: WrittenCopy[]): Pro
   try {
     const before = await ledger.bookings(ctx.pair.spoke, [...new Set(riding.map((c) => c.copy.key.uid))]);
     const rows = riding.flatMap((c) => roomRecords({ pair: ctx.pair, ...c }, ctx.policy, before));
-    await nameHolders(ctx, rows, before, riding);
+    const asks = holderAsks(ctx, rows, before, riding);
+    if (ctx.holders) ctx.holders.push(...asks.map((a) => ({ ...a, row: { ...a.row } })));
+    else await name(ctx, asks);
     await ledger.save(rows);
   } catch {
     // the next write or read of the copy records it again; reconcile does at the latest
@@ -70,19 +85,15 @@ const hasRooms = (c: WrittenCopy) =>
   c.source?.attendees.some((a) => a.kind === 'room') ||
   c.copy.attendees.some((a) => a.kind === 'room');
 
-/**
- * For each room that declined since last recorded: what the room's calendar holds then, by name. All
- * of them in one batched read where the spoke can (`agendas`), else one read each.
- */
-async function nameHolders(
+/** For each room that declined since last recorded: the span of its calendar that names what holds it. */
+function holderAsks(
   ctx: RoomsContext,
   rows: RecordedBooking[],
   before: RecordedBooking[],
   copies: WrittenCopy[],
-) {
-  const access = ctx.connector.rooms;
-  if (!access) return;
-  const asks: { row: RecordedBooking; slots: Slot[]; room: string; from: number; to: number }[] = [];
+): HolderAsk[] {
+  if (!ctx.connector.rooms) return [];
+  const asks: HolderAsk[] = [];
   for (const row of rows) {
     if (row.status !== 'conflict' || !row.spokeRoom) continue;
     const copy = copies.find((c) => sameKey(c.copy.key, row.key))?.copy;
@@ -97,7 +108,46 @@ async function nameHolders(
     const to = Math.max(...slots.map((s) => s.end));
     asks.push({ row, slots, room: row.spokeRoom, from, to });
   }
-  if (asks.length === 0) return;
+  return asks;
+}
+
+/**
+ * Names the holders of the declines collected since the last call (RoomsContext.holders), all in one
+ * batched read, and saves those lines where the booking is still recorded as it was then (a later
+ * write may have recorded it again). Never throws, as recordRooms.
+ */
+export async function nameHolders(ctx: RoomsContext): Promise<void> {
+  const asks = ctx.holders?.splice(0) ?? [];
+  if (!ctx.rooms || asks.length === 0) return;
+  try {
+    const recorded = asks.map((a) => a.row.lastError);
+    await name(ctx, asks);
+    const named = asks.flatMap((a, k) =>
+      a.row.lastError !== recorded[k] ? [{ ...a, was: recorded[k] }] : [],
+    );
+    if (named.length === 0) return;
+    const now = await ctx.rooms.bookings(ctx.pair.spoke, [...new Set(named.map((a) => a.row.key.uid))]);
+    const rows = named.flatMap(({ row, was }) => {
+      const cur = now.find(
+        (b) => b.roomId === row.roomId && sameKey(b.key, row.key) && b.spoke === row.spoke,
+      );
+      return cur?.status === 'conflict' && cur.lastError === was
+        ? [{ ...cur, lastError: row.lastError }]
+        : [];
+    });
+    if (rows.length) await ctx.rooms.save(rows);
+  } catch {
+    // the holder is a courtesy: the decline is recorded all the same
+  }
+}
+
+/**
+ * Reads the rooms' calendars over the asks' spans and appends the holder to each ask's line. All of
+ * them in one batched read where the spoke can (`agendas`), else one read each.
+ */
+async function name(ctx: RoomsContext, asks: HolderAsk[]) {
+  const access = ctx.connector.rooms;
+  if (!access || asks.length === 0) return;
   let agendas: (RoomEntry[] | BridgeError)[];
   try {
     agendas = access.agendas
