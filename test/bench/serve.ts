@@ -36,6 +36,12 @@ import { cpuSecondsOf, requestLog, writeFiles } from './sync.ts';
 
 type Figures = Record<string, number | string>;
 const BIN = fileURLToPath(new URL('../../bin/feisync.mjs', import.meta.url));
+/** The node flags of the CLI's shebang: the unthrottled service runs with them too. */
+const SHEBANG = readFileSync(BIN, 'utf8')
+  .split('\n')[0]
+  .split(/\s+/)
+  .slice(1)
+  .filter((t) => t.startsWith('--'));
 const UNTHROTTLED = fileURLToPath(new URL('./serve-unthrottled.ts', import.meta.url));
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -71,12 +77,29 @@ function startServe(
 ) {
   // BENCH_SERVE_NODE_FLAGS: V8/Node flags for the service's process (experiments: --trace-gc, heap sizes)
   const flags = (process.env.BENCH_SERVE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // the CLI is run as `npx feisync serve` runs it: the file itself, so its shebang's flags apply
+  // (unless flags are given: node then runs it with those)
   const args = o.cli
-    ? [...flags, BIN, 'serve', '--config', configFile, '--port', String(port)]
-    : [...flags, ...process.execArgv, UNTHROTTLED, configFile, String(port)];
+    ? [
+        ...(flags.length ? [process.execPath, ...flags] : []),
+        BIN,
+        'serve',
+        '--config',
+        configFile,
+        '--port',
+        String(port),
+      ]
+    : [
+        process.execPath,
+        ...(flags.length ? flags : SHEBANG),
+        ...process.execArgv,
+        UNTHROTTLED,
+        configFile,
+        String(port),
+      ];
   // BENCH_SERVE_WRAPPER: a command the service runs under (experiments: heaptrack, perf)
   const wrapper = (process.env.BENCH_SERVE_WRAPPER ?? '').split(' ').filter(Boolean);
-  const [command, ...rest] = [...wrapper, process.execPath, ...args];
+  const [command, ...rest] = [...wrapper, ...args];
   const proc = spawn(command, rest, {
     env: { ...process.env, FEISHU_URL: urls.feishu, GOOGLE_URL: urls.google, GRAPH_URL: urls.graph },
     stdio: ['ignore', 'pipe', 'pipe'],
