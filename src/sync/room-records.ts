@@ -142,18 +142,30 @@ export async function nameHolders(ctx: RoomsContext): Promise<void> {
 }
 
 /**
- * Reads the rooms' calendars over the asks' spans and appends the holder to each ask's line. All of
- * them in one batched read where the spoke can (`agendas`), else one read each.
+ * Reads the rooms' calendars over the asks' spans and appends the holder to each ask's line. Asks
+ * for one room whose spans overlap are read as one span; all of them in one batched read where the
+ * spoke can (`agendas`), else one read each.
  */
 async function name(ctx: RoomsContext, asks: HolderAsk[]) {
   const access = ctx.connector.rooms;
   if (!access || asks.length === 0) return;
-  let agendas: (RoomEntry[] | BridgeError)[];
+  const spans: { room: string; from: number; to: number }[] = [];
+  const spanOf: number[] = [];
+  const order = asks.map((_, k) => k);
+  order.sort((a, b) => asks[a].room.localeCompare(asks[b].room) || asks[a].from - asks[b].from);
+  for (const k of order) {
+    const { room, from, to } = asks[k];
+    const last = spans.at(-1);
+    if (last?.room === room && from <= last.to) last.to = Math.max(last.to, to);
+    else spans.push({ room, from, to });
+    spanOf[k] = spans.length - 1;
+  }
+  let read: (RoomEntry[] | BridgeError)[];
   try {
-    agendas = access.agendas
-      ? await access.agendas(asks.map(({ room, from, to }) => ({ room, from, to })))
+    read = access.agendas
+      ? await access.agendas(spans)
       : await Promise.all(
-          asks.map((a) =>
+          spans.map((a) =>
             access
               .agenda(a.room, a.from, a.to)
               .catch((e) => (e instanceof BridgeError ? e : Promise.reject(e))),
@@ -165,7 +177,7 @@ async function name(ctx: RoomsContext, asks: HolderAsk[]) {
     throw e;
   }
   asks.forEach(({ row, slots }, k) => {
-    const agenda = agendas[k];
+    const agenda = read[spanOf[k]];
     if (!agenda || agenda instanceof BridgeError) return;
     const holders = conflictsWith(slots, agenda, (e) => e.id === row.spokeEventId);
     if (holders.length === 0) return;

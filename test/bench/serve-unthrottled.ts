@@ -72,7 +72,8 @@ await new Promise<void>((resolve) => {
   process.once('SIGTERM', resolve);
 });
 // BENCH_SERVE_HEAPSNAPSHOT=FILE: a heap snapshot at the stop (what the service still holds)
-if (process.env.BENCH_SERVE_HEAPSNAPSHOT) (await import('node:v8')).writeHeapSnapshot(process.env.BENCH_SERVE_HEAPSNAPSHOT);
+if (process.env.BENCH_SERVE_HEAPSNAPSHOT)
+  (await import('node:v8')).writeHeapSnapshot(process.env.BENCH_SERVE_HEAPSNAPSHOT);
 if (heapProfile) {
   const { profile } = await post('HeapProfiler.stopSampling');
   (await import('node:fs')).writeFileSync(heapProfile, JSON.stringify(profile));

@@ -288,14 +288,15 @@ describe('rooms of meetings mirrored by incremental pulls', () => {
   });
 
   it('rooms declined across a pull have their holders named together: one read of the rooms calendars', async () => {
-    // Eve holds Room 2 on Google at two times: a new meeting takes the first (written with the series
-    // masters), an occurrence of a new series moves onto the second (written after its master)
+    // Eve holds Room 2 on Google at two times: two new meetings overlap the first (written with the
+    // series masters), an occurrence of a new series moves onto the second (written after its master)
     const first = T + 20 * H;
     const series = T + 30 * H;
     const second = series + 86_400 + 2 * H;
     await eveHolds(R2, first);
     await eveHolds(R2, second);
     const single = await meeting('alice', first, [R2]);
+    const overlapping = await meeting('alice', first + H / 2, [R2]);
     const master = await meeting('alice', series, [R2], { recurrence: 'FREQ=DAILY;COUNT=3' });
     const moved = `${master.slice(0, -2)}_${series + 86_400}`;
     await patch('alice', moved, { start_time: at(second), end_time: at(second + H) });
@@ -308,14 +309,15 @@ describe('rooms of meetings mirrored by incremental pulls', () => {
     };
     try {
       const report = await runSync(world.app, { user: ALICE });
-      expect(report.totals).toMatchObject({ created: 6, failed: 0 });
+      expect(report.totals).toMatchObject({ created: 8, failed: 0 });
     } finally {
       rooms.agendas = agendas;
     }
-    // before, each write of the pull read the calendars of its own declines: [1, 1]
+    // before, each write of the pull read the calendars of its own declines: [2, 1]; now the two
+    // overlapping declines are one span of the room's calendar
     expect(asked).toEqual([2]);
     const status = await readStatus(world.app.db.prisma, { rooms: world.app.config.rooms });
-    for (const key of [single, moved]) {
+    for (const key of [single, overlapping, moved]) {
       const row = status.rooms.find((r) => r.key === key && r.spoke === 'google');
       expect(row?.status).toBe('conflict');
       expect(row?.error).toContain('held by "Eve holds it" (eve@example.com)');
