@@ -135,6 +135,8 @@ program
           ...progress.hooks,
         });
         progress.stop();
+        // the embedded database has no autovacuum: a sync run from cron tidies what it changed
+        if (!opts.dryRun) await (await import('../store/vacuum.ts')).vacuumIfDue(app.db);
         if (opts.json) print(JSON.stringify({ type: 'result', ...report }));
         else {
           if (opts.dryRun)

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { type AttendeesJob, type Boss, type Job, sendAttendees, sendPull } from '../jobs/boss.ts';
 import { roomLedger } from '../store/bookings.ts';
 import { finishRun, type RunFinish, startRun } from '../store/runs.ts';
+import { vacuumIfDue } from '../store/vacuum.ts';
 import { addCounts, zeroCounts } from '../sync/apply.ts';
 import { fillAttendees } from '../sync/attendees.ts';
 import type { Pair } from '../sync/pair.ts';
@@ -290,6 +291,9 @@ export function createWorker(ctx: WorkerContext): Worker {
       await app.db.prisma.inboundEvent.deleteMany({
         where: { receivedAt: { lt: new Date(Date.now() - 86_400_000) } },
       });
+      // the embedded database has no autovacuum
+      const vacuumed = await vacuumIfDue(app.db);
+      if (vacuumed.length > 0) log.info({ tables: vacuumed }, 'embedded database vacuumed');
     },
   };
 }

@@ -46,18 +46,22 @@ ${COLUMNS.slice(3)
   )
   .join(',\n')}, "updatedAt" = now()`;
 
+/**
+ * A pair's links with the given uids. Written as a row-value IN so that the planner probes the unique
+ * index once per uid whatever its statistics say: the embedded database has no autovacuum, and without
+ * statistics `"pairId" = $1 AND "uid" = ANY($2)` read every link of the pair for each page (8 ms for
+ * a page of 40 uids at 10,000 links; 1.6 ms this way).
+ */
+export const BY_UIDS = `SELECT * FROM "EventLink" WHERE ("pairId", "uid") IN (SELECT $1, unnest($2::text[]))`;
+
 export class PrismaLinkStore implements LinkStore {
   constructor(private readonly prisma: PrismaClient) {}
 
   async byUids(pairId: string, uids: string[]): Promise<Map<string, Link>> {
     const out = new Map<string, Link>();
     if (uids.length === 0) return out;
-    // raw: the query builder cost more than the query (one array parameter, the unique index)
-    const rows = await this.prisma.$queryRawUnsafe<Parameters<typeof toLink>[0][]>(
-      `SELECT * FROM "EventLink" WHERE "pairId" = $1 AND "uid" = ANY($2::text[])`,
-      pairId,
-      uids,
-    );
+    // raw: the query builder cost more than the query
+    const rows = await this.prisma.$queryRawUnsafe<Parameters<typeof toLink>[0][]>(BY_UIDS, pairId, uids);
     for (const r of rows) {
       const link = toLink(r);
       out.set(formatKey(link), link);
