@@ -125,7 +125,6 @@ export async function startService(
     const dedup = new PrismaDeduplicator(app.db.prisma);
 
     // workers: each handler is timed and counted; a throw makes pg-boss retry with backoff
-    const pullWorkers: string[] = [];
     const timed =
       <T>(queue: string, fn: (job: Job<T>) => Promise<void>) =>
       async (jobs: Job<T>[]) => {
@@ -143,16 +142,17 @@ export async function startService(
           }
         }
       };
-    const poll = { pollingIntervalSeconds: 0.5, batchSize: 1 };
+    // A send from this process wakes its queue's workers, and a worker that did a job looks for the
+    // next at once (jobs/boss.ts): polling finds what other processes send, deferred jobs and retries
+    const poll = { pollingIntervalSeconds: 10, batchSize: 1 };
     // Pulls mostly wait on the spokes' per-user budgets, so an initial sync of many users needs many
-    // at once to use the project's budget. Sends wake them; past the first four, they poll slowly
+    // at once to use the project's budget. The first four look every two seconds: a pull deferred
+    // while another process holds its calendar comes back after two
     for (let i = 0; i < (options.concurrency ?? 16); i++) {
-      pullWorkers.push(
-        await boss.work<PullJob>(
-          'pull',
-          i < 4 ? poll : { ...poll, pollingIntervalSeconds: 2 },
-          timed('pull', (j) => worker.pull(j)),
-        ),
+      await boss.work<PullJob>(
+        'pull',
+        i < 4 ? { ...poll, pollingIntervalSeconds: 2 } : poll,
+        timed('pull', (j) => worker.pull(j)),
       );
     }
     // One refresh covers every user, so the jobs queued meanwhile (consents given one after another:
@@ -177,20 +177,17 @@ export async function startService(
     for (let i = 0; i < 8; i++) {
       await boss.work<AttendeesJob>(
         'attendees',
-        poll,
+        // a stage deferred for ten seconds while Feishu's budgets are spent comes back soon after
+        { ...poll, pollingIntervalSeconds: 5 },
         timed('attendees', (j) => worker.attendees(j)),
       );
     }
-    const spokeWorkers: string[] = [];
-    for (let i = 0; i < 2; i++) {
-      spokeWorkers.push(
-        await boss.work<SpokeJob>(
-          'spoke',
-          poll,
-          timed('spoke', (j) => spokes.pull(j)),
-        ),
+    for (let i = 0; i < 2; i++)
+      await boss.work<SpokeJob>(
+        'spoke',
+        poll,
+        timed('spoke', (j) => spokes.pull(j)),
       );
-    }
     await boss.work<RoomHint>(
       'room',
       poll,
@@ -237,8 +234,6 @@ export async function startService(
       if (hint.type === 'pull-calendar') {
         worker.changed(hint.calendarId, receivedAt);
         await sendPull(boss, hint.calendarId, { receivedAt });
-        // wake the pull workers now rather than at their next poll
-        for (const id of pullWorkers) boss.notifyWorker(id);
       } else if (hint.type === 'relist-calendars') {
         await boss.send('calendars', { users: hint.userOpenIds }, { singletonKey: 'calendars' });
       } else {
@@ -327,10 +322,7 @@ export async function startService(
               spokeIntake({
                 app,
                 spoke,
-                queue: async (job) => {
-                  await sendSpoke(boss, job);
-                  for (const id of spokeWorkers) boss.notifyWorker(id);
-                },
+                queue: (job) => sendSpoke(boss, job).then(() => {}),
                 onOutcome: (outcome, detail) =>
                   metrics.deliveries.inc({ transport: `${spoke}-push`, type: detail ?? 'none', outcome }),
               }),

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Database, openDatabase } from '../store/db.ts';
 import { type Boss, sendPull, startBoss } from './boss.ts';
 
@@ -41,5 +41,23 @@ describe('jobs on pg-boss', () => {
     expect(db.bossSchema).toBe(`${schema}_pgboss`);
     await check(db);
     await db.executeSql(`DROP SCHEMA "${schema}_pgboss" CASCADE; DROP SCHEMA "${schema}" CASCADE`);
+  });
+});
+
+describe('workers polling slowly', () => {
+  it('take a job this process sends at once, and after a job look for the next at once', async () => {
+    const db = await openDatabase({ inMemory: true });
+    const boss = await startBoss(db);
+    open.push({ db, boss });
+    const done: string[] = [];
+    // two polls a minute: without being woken, three jobs would take more than a minute
+    await boss.work<{ n: string }>('room', { pollingIntervalSeconds: 30, batchSize: 1 }, async ([job]) => {
+      done.push(job.data.n);
+    });
+    await boss.send('room', { n: 'a' });
+    await vi.waitFor(() => expect(done).toEqual(['a']), { timeout: 20_000, interval: 50 });
+    // the worker has looked since its job, found nothing, and waits for its next poll
+    for (const n of ['b', 'c']) await boss.send('room', { n });
+    await vi.waitFor(() => expect(done).toEqual(['a', 'b', 'c']), { timeout: 20_000, interval: 50 });
   });
 });

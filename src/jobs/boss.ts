@@ -42,6 +42,7 @@ export async function startBoss(db: Database, options: BossOptions = {}): Promis
     archiveFailedAfterSeconds: 7 * 86_400,
   } as PgBoss.ConstructorOptions);
   await boss.start();
+  wakeOnWork(boss);
   const retry = {
     retryLimit: options.retryLimit ?? 5,
     retryDelay: options.retryDelay ?? 2,
@@ -56,6 +57,48 @@ export async function startBoss(db: Database, options: BossOptions = {}): Promis
     await ensureQueue(boss, { name, policy, expireInSeconds, ...retry });
   }
   return boss;
+}
+
+/**
+ * Every poll of a worker is a query on the job table, and the embedded database runs them in this
+ * process: 33 workers polling every half second or two kept an idle `serve` at 9% of a core. So
+ * workers poll slowly and are woken instead: by a job this process sends to their queue (every idle
+ * worker of the queue looks at once; a busy one looks as soon as it is done), and, after a job, to look
+ * for the next one at once rather than after its polling interval. Polling remains for jobs that other
+ * processes send, deferred jobs, retries and schedules.
+ */
+function wakeOnWork(boss: Boss) {
+  const workers = new Map<string, string[]>();
+  const wake = (queue: string) => {
+    for (const id of workers.get(queue) ?? []) boss.notifyWorker(id);
+  };
+  const work = boss.work.bind(boss) as (...args: unknown[]) => Promise<string>;
+  boss.work = (async (name: string, ...rest: unknown[]) => {
+    const handler = rest.pop() as (jobs: unknown) => Promise<unknown>;
+    let id: string | undefined;
+    id = await work(name, ...rest, async (jobs: unknown) => {
+      try {
+        return await handler(jobs);
+      } finally {
+        if (id) boss.notifyWorker(id);
+      }
+    });
+    workers.set(name, [...(workers.get(name) ?? []), id]);
+    return id;
+  }) as Boss['work'];
+  const send = boss.send.bind(boss) as (...args: unknown[]) => Promise<string | null>;
+  boss.send = (async (...args: unknown[]) => {
+    const id = await send(...args);
+    const [first, , options] = args as [
+      string | { name: string; options?: PgBoss.SendOptions },
+      unknown,
+      PgBoss.SendOptions?,
+    ];
+    const name = typeof first === 'string' ? first : first.name;
+    const later = (typeof first === 'string' ? options : first.options)?.startAfter;
+    if (id && !later) wake(name);
+    return id;
+  }) as Boss['send'];
 }
 
 /**
