@@ -293,10 +293,11 @@ export async function startService(
         onHint,
         onConsent: async (openId) => {
           log.info({ openId }, 'consent stored');
+          // due a second later: consents given one after another are refreshed together
           await boss.send(
             'calendars',
             { users: [openId], consent: true },
-            { singletonKey: `consent:${openId}` },
+            { singletonKey: `consent:${openId}`, startAfter: 1 },
           );
         },
         notReady: async () => {

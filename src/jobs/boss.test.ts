@@ -45,7 +45,7 @@ describe('jobs on pg-boss', () => {
 });
 
 describe('workers polling slowly', () => {
-  it('take a job this process sends at once, and after a job look for the next at once', async () => {
+  it('take a job this process sends when it is due, and after a job look for the next at once', async () => {
     const db = await openDatabase({ inMemory: true });
     const boss = await startBoss(db);
     open.push({ db, boss });
@@ -59,5 +59,8 @@ describe('workers polling slowly', () => {
     // the worker has looked since its job, found nothing, and waits for its next poll
     for (const n of ['b', 'c']) await boss.send('room', { n });
     await vi.waitFor(() => expect(done).toEqual(['a', 'b', 'c']), { timeout: 20_000, interval: 50 });
+    // a job due later is taken when it is due
+    await boss.send('room', { n: 'd' }, { startAfter: 1 });
+    await vi.waitFor(() => expect(done).toEqual(['a', 'b', 'c', 'd']), { timeout: 20_000, interval: 50 });
   });
 });

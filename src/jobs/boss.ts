@@ -62,10 +62,10 @@ export async function startBoss(db: Database, options: BossOptions = {}): Promis
 /**
  * Every poll of a worker is a query on the job table, and the embedded database runs them in this
  * process: 33 workers polling every half second or two kept an idle `serve` at 9% of a core. So
- * workers poll slowly and are woken instead: by a job this process sends to their queue (every idle
- * worker of the queue looks at once; a busy one looks as soon as it is done), and, after a job, to look
- * for the next one at once rather than after its polling interval. Polling remains for jobs that other
- * processes send, deferred jobs, retries and schedules.
+ * workers poll slowly and are woken instead: when a job this process sends to their queue is due (at
+ * once, or when its `startAfter` in seconds comes; every idle worker of the queue looks, a busy one as
+ * soon as it is done), and after a job, to look for the next one at once rather than after their
+ * polling interval. Polling remains for jobs that other processes send, and for pg-boss's retries.
  */
 function wakeOnWork(boss: Boss) {
   const workers = new Map<string, string[]>();
@@ -95,8 +95,11 @@ function wakeOnWork(boss: Boss) {
       PgBoss.SendOptions?,
     ];
     const name = typeof first === 'string' ? first : first.name;
-    const later = (typeof first === 'string' ? options : first.options)?.startAfter;
-    if (id && !later) wake(name);
+    const after = (typeof first === 'string' ? options : first.options)?.startAfter;
+    if (!id) return id;
+    if (after === undefined) wake(name);
+    // a little after it is due: pg-boss compares with the database's clock
+    else if (typeof after === 'number') setTimeout(() => wake(name), after * 1000 + 50).unref();
     return id;
   }) as Boss['send'];
 }

@@ -353,7 +353,15 @@ function metricFigures(text: string): Figures {
     const m = new RegExp(`^feisync_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
     return m ? Math.round(Number(m[1]) / MB) : -1;
   };
+  // jobs run per queue (deferred ones counted apart): how much work the figures above took
+  const jobs: Figures = {};
+  for (const m of text.matchAll(/^feisync_jobs_total\{([^}]*)\} (\S+)$/gm)) {
+    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const key = `jobs_${labels.queue}${labels.outcome === 'done' ? '' : `_${labels.outcome}`}`;
+    jobs[key] = Number(jobs[key] ?? 0) + Number(m[2]);
+  }
   return {
+    ...jobs,
     endRssMB: pick('process_resident_memory_bytes'),
     endHeapUsedMB: pick('nodejs_heap_size_used_bytes'),
     endHeapTotalMB: pick('nodejs_heap_size_total_bytes'),
@@ -411,6 +419,7 @@ export async function run(): Promise<Figures> {
       'endHeapTotalMB',
       'endExternalMB',
       'failedLinks',
+      ...Object.keys(f).filter((k) => k.startsWith('jobs_')),
     ])
       out[`${tag}_${k}`] = f[k];
     peaks.push(Number(f.vmHwmMB));
