@@ -159,7 +159,7 @@ export async function startService(
     // one each) are taken together and refreshed once; one at a time, the twentieth user of a
     // roll-out waited a minute for the nineteen refreshes before theirs
     const refresh = timed('calendars', async (job: Job<{ users?: string[]; consent?: boolean }>) => {
-      await worker.refresh(job.data.consent ? job.data.users : []);
+      await worker.refresh(job.data.consent ? job.data.users : [], 'new');
       await spokes.keep();
       await spokes.pollAll();
     });

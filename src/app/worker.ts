@@ -37,8 +37,12 @@ export interface WorkerContext {
 export interface Worker {
   /** Pairs as last resolved. */
   resolution(): Resolution | undefined;
-  /** Re-resolve users and pairs, subscribe what is new, queue a pull of every calendar. */
-  refresh(reconsented?: string[]): Promise<Resolution>;
+  /**
+   * Re-resolve users and pairs, subscribe what is new, and queue a pull of every calendar (`all`, at a
+   * start: changes may have come while the service was down) or of the calendars with a pair new to
+   * the sync or an owner who consented again (`new`, after a consent or a calendar list changed).
+   */
+  refresh(reconsented?: string[], pulls?: 'all' | 'new'): Promise<Resolution>;
   /** A change event for the calendar arrived (ms): its pull, whichever job runs it, reports the latency. */
   changed(calendarId: string, receivedAt: number): void;
   pull(job: Job<PullJob>): Promise<void>;
@@ -143,7 +147,7 @@ export function createWorker(ctx: WorkerContext): Worker {
   return {
     resolution: () => current,
 
-    async refresh(reconsented = []) {
+    async refresh(reconsented = [], pulls = 'all') {
       // a user who consented again (tokens lapsed, or revoked) is subscribed again with the new token
       for (const key of [...subscribed]) {
         if (reconsented.some((openId) => key.includes(`|${openId}`))) subscribed.delete(key);
@@ -159,7 +163,12 @@ export function createWorker(ctx: WorkerContext): Worker {
       const fresh: Pair[] = [];
       for (const p of r.pairs) if ((await app.links.cursor(p.id, 'feishu')) === null) fresh.push(p);
       expectWrites(app.spokes, fresh);
-      for (const calendarId of byCalendar.keys()) await sendPull(boss, calendarId);
+      const wanted = new Set([
+        ...fresh.map((p) => p.feishu.id),
+        ...r.pairs.filter((p) => reconsented.includes(p.feishu.owner)).map((p) => p.feishu.id),
+      ]);
+      for (const calendarId of byCalendar.keys())
+        if (pulls === 'all' || wanted.has(calendarId)) await sendPull(boss, calendarId);
       // attendees still to add (a restart in the middle of the stage): on with them
       const waiting = await app.links.pendingAttendees(r.pairs.map((p) => p.id));
       for (const [calendarId, group] of byCalendar)

@@ -134,15 +134,27 @@ describe('feisync serve', () => {
       'graph',
     ]);
 
-    // consenting again (after tokens lapsed or were revoked) subscribes again with the new token
+    // consenting again (after tokens lapsed or were revoked) subscribes again with the new token, and
+    // pulls that user's calendar (in case pulls failed meanwhile), not everyone's
+    const requests = async () =>
+      (await (await fetch(`${em.feishu}/_emulator/requests`)).json()) as { method: string; path: string }[];
     const subscriptions = async () =>
-      (
-        (await (await fetch(`${em.feishu}/_emulator/requests`)).json()) as { method: string; path: string }[]
-      ).filter((r) => r.method === 'POST' && r.path.endsWith('/subscription')).length;
+      (await requests()).filter((r) => r.method === 'POST' && r.path.endsWith('/subscription')).length;
+    const listed = async () => {
+      const log = (await requests()).filter(
+        (r) => r.method === 'GET' && /\/calendars\/[^/]+\/events$/.test(r.path),
+      );
+      return tenant.users.map(
+        (u) => log.filter((r) => decodeURIComponent(r.path).includes(u.calendarId)).length,
+      );
+    };
     const before = await subscriptions();
+    const listedBefore = await listed();
     await control(em.feishu, 'login', { open_id: tenant.users[0].openId });
     expect((await fetch(`${s.url}/oauth/feishu/start?user=${tenant.users[0].feishuEmail}`)).status).toBe(200);
     await until('the calendars subscribed again', async () => (await subscriptions()) >= before + 2);
+    await until('the calendar pulled again', async () => (await listed())[0] > listedBefore[0]);
+    expect((await listed()).slice(1)).toEqual(listedBefore.slice(1));
   });
 
   it('refreshes users and pairs once for the consents queued while a refresh runs', async () => {
