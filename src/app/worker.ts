@@ -293,9 +293,12 @@ export function createWorker(ctx: WorkerContext): Worker {
           log.warn({ openId, err: (e as Error).message }, 'token refresh failed');
         }
       }
-      // rooms whose answer was pending, refused or failed: ask again, unless recorded since the last
-      // round (maintenance runs every 10 minutes)
-      await recheckRoomBookings(app, { freshMs: 5 * 60_000 });
+      // rooms whose answer was pending or failed: ask again, unless recorded since the last round
+      // (maintenance runs every 10 minutes). A room held by another meeting stays so for a while: ask
+      // again after an hour (a round during an initial sync asked for every room declined five minutes
+      // before: 158 meetings, each a Feishu read and a read of the copy and of the room's calendar)
+      await recheckRoomBookings(app, { statuses: ['pending', 'failed'], freshMs: 5 * 60_000 });
+      await recheckRoomBookings(app, { statuses: ['conflict'], freshMs: 60 * 60_000 });
       // Feishu redelivers for about 7 hours; ids older than a day are no longer needed
       await app.db.prisma.inboundEvent.deleteMany({
         where: { receivedAt: { lt: new Date(Date.now() - 86_400_000) } },
