@@ -5,6 +5,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'connectors/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'test/bench/**'],
     pool: 'forks',
+    globalSetup: ['test/support/template-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './db.ts';
@@ -32,18 +34,42 @@ describe('embedded PGlite', () => {
     await second.close();
   });
 
-  it('creates and migrates a new folder in a child process, and says why when that fails', async () => {
+  it('creates a new folder from the template, and says why when that fails', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'feisync-db-'));
     dirs.push(dataDir);
-    // the folder the database would go in is a file: the child cannot create it
+    // the folder the database would go in is a file: it cannot be created
     writeFileSync(join(dataDir, 'db'), 'not a folder');
-    await expect(openDatabase({ dataDir })).rejects.toThrow(
-      /creating or migrating the database in .* failed: .*EEXIST/,
-    );
+    await expect(openDatabase({ dataDir })).rejects.toThrow(/creating the database in .*db failed: /);
     rmSync(join(dataDir, 'db'));
     const db = await openDatabase({ dataDir });
     expect(db.applied).toEqual(allMigrations);
+    expect(await migrationStatus(db.adapter)).toMatchObject({ pending: [], applied: allMigrations });
     await db.close();
+    expect(readdirSync(dataDir)).toEqual(['db']); // nothing left beside it
+  });
+
+  it('builds a missing template in a child process that ends once it has said what it applied', async () => {
+    // The schema engine keeps the event loop alive for ten seconds after it is freed; the child
+    // waited for it, and every first start of an install with it.
+    const cache = mkdtempSync(join(tmpdir(), 'feisync-cache-'));
+    const dataDir = mkdtempSync(join(tmpdir(), 'feisync-db-'));
+    dirs.push(cache, dataDir);
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./prepare.ts', import.meta.url)), dataDir],
+      { env: { ...process.env, FEISYNC_CACHE_DIR: cache }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    let saidAt = 0;
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) saidAt ||= Date.now();
+    });
+    const code = await new Promise((done) => child.once('exit', done));
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual({ applied: allMigrations });
+    expect(Date.now() - saidAt).toBeLessThan(3000);
+    expect(readdirSync(cache)).toEqual([expect.stringMatching(/^pgdata-\w+\.tar$/)]);
   });
 
   it('knows a current database from _prisma_migrations alone, and leaves anything else to the engine', async () => {

@@ -1,10 +1,11 @@
 /**
  * Opens the database: embedded PGlite in `<data_dir>/db` by default, or a Postgres server when a URL
- * is given. Pending migrations are applied at open, offline (see schema-engine.ts); an embedded
- * database that is new or behind is created and migrated by a child process first (prepare.ts).
+ * is given. Pending migrations are applied at open, offline (see schema-engine.ts). A new embedded
+ * database is a copy of a migrated template (template.ts); one in a folder is made, or migrated when
+ * behind, by a child process first (prepare.ts).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -15,6 +16,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import { createLocks, type Locks } from './locks.ts';
 import { applyMigrations, isCurrent } from './migrate.ts';
 import type { SqlReader } from './sql.ts';
+import { extractTemplate, loadTemplate, templateReady } from './template.ts';
 
 export type { PrismaClient };
 
@@ -83,11 +85,25 @@ function embeddedFolder(options: OpenOptions): string | undefined {
 
 export async function openDatabase(options: OpenOptions = {}): Promise<Database> {
   const folder = embeddedFolder(options);
-  const inChild = folder !== undefined && options.migrate !== false && !options.inProcess;
+  const migrate = options.migrate !== false;
+  const inChild = folder !== undefined && migrate && !options.inProcess;
+  const fresh = !options.url && (folder === undefined || !existsSync(join(folder, 'PG_VERSION')));
   let applied: string[] = [];
-  // the one-off steps (initdb, the schema engine) in a child: this process opens a ready database
-  if (inChild && !existsSync(join(folder, 'PG_VERSION'))) applied = await prepareInChild(dirname(folder));
-  let { db, layer } = options.url ? await openPostgres(options.url) : await openPglite(options);
+  let inMemoryTemplate: Blob | undefined;
+  if (fresh && migrate) {
+    // the one-off steps of building the template (initdb, the schema engine) in a child, so that
+    // this process does not keep what they took
+    if (inChild && !templateReady()) applied = await prepareInChild(dirname(folder));
+    else {
+      const template = await loadTemplate(buildTemplate);
+      applied = template.migrations;
+      if (folder === undefined) inMemoryTemplate = new Blob([template.tar]);
+      else createFromTemplate(template.tar, folder);
+    }
+  }
+  let { db, layer } = options.url
+    ? await openPostgres(options.url)
+    : await openPglite(options, inMemoryTemplate);
   try {
     if (options.migrate !== false && !(await isCurrent((text) => db.executeSql(text)))) {
       if (inChild) {
@@ -138,7 +154,39 @@ type Opened = { db: Database; layer: PrismaLayer };
 /** PGlite's settings for a brief open (see OpenOptions.brief). */
 export const BRIEF = { shared_buffers: '1MB', max_connections: '3', superuser_reserved_connections: '0' };
 
-async function openPglite(options: OpenOptions): Promise<Opened> {
+/**
+ * Writes the template into a new folder beside `folder`, then renames it into place: a failure leaves
+ * no half-written database, and of two processes creating the same folder one rename wins.
+ */
+function createFromTemplate(tar: Buffer, folder: string): void {
+  const tmp = `${folder}.new-${process.pid}`;
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    extractTemplate(tar, tmp);
+    if (existsSync(folder)) rmdirSync(folder); // an empty folder left by an earlier failed start
+    renameSync(tmp, folder);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (existsSync(join(folder, 'PG_VERSION'))) return; // another process created it meanwhile
+    throw new Error(`creating the database in ${folder} failed: ${(e as Error).message}`);
+  }
+}
+
+/** A new database in memory with every migration applied, for template.ts to dump. */
+async function buildTemplate(): Promise<PGlite> {
+  const { db, layer, client } = await openPglite({ inMemory: true });
+  try {
+    await layer.load();
+    await applyMigrations(db.adapter);
+    await layer.close();
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  return client;
+}
+
+async function openPglite(options: OpenOptions, loadDataDir?: Blob): Promise<Opened & { client: PGlite }> {
   // each kind loads only its own driver
   const { PGlite } = await import('@electric-sql/pglite');
   if (options.brief) setFlagsFromString('--liftoff-only');
@@ -149,10 +197,10 @@ async function openPglite(options: OpenOptions): Promise<Opened> {
     ...PGlite.defaultStartParams,
     ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ];
-  if (options.inMemory) client = new PGlite({ startParams });
+  if (options.inMemory) client = new PGlite({ startParams, loadDataDir });
   else {
     mkdirSync(location, { recursive: true });
-    client = new PGlite(location, { startParams });
+    client = new PGlite(location, { startParams, loadDataDir });
   }
   await client.waitReady;
   const layer = new PrismaLayer(async () => new (await import('pglite-prisma-adapter')).PrismaPGlite(client));
@@ -179,7 +227,7 @@ async function openPglite(options: OpenOptions): Promise<Opened> {
       if (!client.closed) await client.close();
     },
   };
-  return { db, layer };
+  return { db, layer, client };
 }
 
 /** A `?schema=name` parameter (Prisma's convention) selects the Postgres schema, default `public`. */

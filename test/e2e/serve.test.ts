@@ -148,6 +148,11 @@ describe('feisync serve', () => {
         (u) => log.filter((r) => decodeURIComponent(r.path).includes(u.calendarId)).length,
       );
     };
+    // (parity can come before the last pulls of the initial sync have run: wait for them)
+    const queued = async (name: string) => s.boss.getQueueSize(name, { before: 'completed' });
+    await until('no pull queued or running', async () =>
+      (await Promise.all(['calendars', 'pull', 'attendees'].map(queued))).every((n) => n === 0),
+    );
     const before = await subscriptions();
     const listedBefore = await listed();
     await control(em.feishu, 'login', { open_id: tenant.users[0].openId });
