@@ -6,21 +6,26 @@ import { basicDate, basicUtc } from './time.ts';
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuv';
 
+/**
+ * Built from character codes in one step: appending a character at a time makes a chain of 52
+ * linked string pieces (about 1.7 KB) that V8 keeps as such while the id is only stored and sent,
+ * and a sync holds thousands of ids at once.
+ */
 export function base32hex(bytes: Uint8Array): string {
-  let out = '';
+  const codes: number[] = [];
   let bits = 0;
   let value = 0;
   for (const b of bytes) {
     value = (value << 8) | b;
     bits += 8;
     while (bits >= 5) {
-      out += ALPHABET[(value >>> (bits - 5)) & 31];
+      codes.push(ALPHABET.charCodeAt((value >>> (bits - 5)) & 31));
       bits -= 5;
     }
     value &= (1 << bits) - 1;
   }
-  if (bits > 0) out += ALPHABET[(value << (5 - bits)) & 31];
-  return out;
+  if (bits > 0) codes.push(ALPHABET.charCodeAt((value << (5 - bits)) & 31));
+  return String.fromCharCode(...codes);
 }
 
 /**

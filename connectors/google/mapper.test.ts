@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { blankEvent, type CanonicalEvent, fingerprint } from '../../src/core/index.ts';
 import { toBridgeError } from './errors.ts';
@@ -97,6 +99,20 @@ describe('google mapper', () => {
       origin: 'google',
       updatedAt: Date.UTC(2025, 2, 1) / 1000,
     });
+  });
+
+  it('keeps an id in about its own length of memory (a sync holds thousands)', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const ids = Array.from({ length: 20_000 }, (_, i) => eventIdFor({ pair: 'p', key: `u${i}_0` }));
+    gc();
+    const perId = (process.memoryUsage().heapUsed - before) / ids.length;
+    // a 52-character string is 72 bytes, its array slot 8; appended a character at a time it was
+    // 52 linked pieces, about 1.7 KB
+    expect(perId).toBeLessThan(200);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('derives ids: base32hex sha-256 per tag and generation; instance ids in UTC basic or date form', () => {

@@ -230,6 +230,7 @@ async function serveRun(o: RunOptions): Promise<Figures> {
     serve = s.proc;
     const rss = rssSampler(s.proc.pid!);
     const url = await s.serving;
+    const composition = compositionSampler(url);
     const startSeconds = (performance.now() - t0) / 1000;
     const admin = new Browser(url);
     const signedIn = await admin.signIn(info.urls.feishu, people[0].openId);
@@ -260,6 +261,7 @@ async function serveRun(o: RunOptions): Promise<Figures> {
     const cpu = cpuSecondsOf(s.proc.pid);
     const hostCpu = cpuSecondsOf(h.proc.pid) - hostCpu0;
     const memory = rss.stop();
+    const parts = await composition.stop();
     const metrics = await (await fetch(`${url}/metrics`)).text();
     s.proc.kill('SIGTERM');
     await new Promise((r) => (s.proc.exitCode === null ? s.proc.once('exit', r) : r(null)));
@@ -313,6 +315,7 @@ async function serveRun(o: RunOptions): Promise<Figures> {
       vmHwmMB: memory.hwmMB,
       peakAtSeconds: memory.peakAtS,
       childProcessPeakRssMB: memory.childPeakMB,
+      ...parts,
       ...metricFigures(metrics),
     };
     Object.assign(out, await requests(info, since, report, seconds));
@@ -343,6 +346,48 @@ async function spokeCounts(urls: HostInfo['urls']) {
     withAttendees: {
       google: (google.events ?? []).filter(attended).length as number,
       graph: (graph.events ?? []).filter(attended).length as number,
+    },
+  };
+}
+
+/**
+ * What the service's memory held when it was largest: its own figures (prom-client's default
+ * metrics) read twice a second, the reading with the most resident memory kept. Heap used is V8's
+ * live and not yet collected objects; external is mostly the embedded database's WebAssembly memory,
+ * which never shrinks.
+ */
+function compositionSampler(url: string) {
+  let best = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0 };
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const read = (name: string) =>
+        Number(new RegExp(`^feisync_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+      const now = {
+        rss: read('process_resident_memory_bytes'),
+        heapUsed: read('nodejs_heap_size_used_bytes'),
+        heapTotal: read('nodejs_heap_size_total_bytes'),
+        external: read('nodejs_external_memory_bytes'),
+      };
+      if (now.rss > best.rss) best = now;
+    } catch {
+      // the service is stopping
+    } finally {
+      busy = false;
+    }
+  }, 500);
+  return {
+    async stop(): Promise<Figures> {
+      clearInterval(timer);
+      return {
+        atPeakRssMB: Math.round(best.rss / MB),
+        atPeakHeapUsedMB: Math.round(best.heapUsed / MB),
+        atPeakHeapTotalMB: Math.round(best.heapTotal / MB),
+        atPeakExternalMB: Math.round(best.external / MB),
+      };
     },
   };
 }
@@ -414,6 +459,10 @@ export async function run(): Promise<Figures> {
       'vmHwmMB',
       'peakAtSeconds',
       'childProcessPeakRssMB',
+      'atPeakRssMB',
+      'atPeakHeapUsedMB',
+      'atPeakHeapTotalMB',
+      'atPeakExternalMB',
       'endRssMB',
       'endHeapUsedMB',
       'endHeapTotalMB',
