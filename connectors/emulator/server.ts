@@ -25,6 +25,8 @@ export interface EmResponse {
   headers?: Record<string, string>;
   /** A batch's count of requests it carried: logged with it (not sent). */
   items?: number;
+  /** A batch's requests, each as `METHOD path`: logged with it (not sent). */
+  parts?: string[];
 }
 
 export type Handler = (req: EmRequest) => EmResponse | Promise<EmResponse>;
@@ -53,6 +55,8 @@ export interface LogEntry {
   at: number;
   /** A batch request's count of the requests it carried. */
   items?: number;
+  /** A batch request's requests, each as `METHOD path` (no query). */
+  parts?: string[];
 }
 
 interface FaultRule {
@@ -197,7 +201,10 @@ export async function startServer(
       out = e instanceof HttpError ? e.response : { status: 500, body: { error: String(e) } };
     }
     if (!isControl)
-      log.push({ ...entry(log, req, out.status, started), ...(out.items ? { items: out.items } : {}) });
+      log.push({
+        ...entry(log, req, out.status, started),
+        ...(out.items ? { items: out.items, parts: out.parts } : {}),
+      });
     send(res, out);
   });
   server.on('connection', (s) => {

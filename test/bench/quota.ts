@@ -244,11 +244,28 @@ export async function requests(
       while (perMinute.length <= m) perMinute.push(0);
       perMinute[m] += x.items;
     }
+    // what the batches carried, and what the batches not full carried (their kinds of request)
+    const tallyOf = (list: any[]) => {
+      const t = new Map<string, number>();
+      for (const x of list)
+        for (const p of x.parts ?? []) {
+          const [method, path] = p.split(' ');
+          const k = shape({ method, path } as any);
+          t.set(k, (t.get(k) ?? 0) + 1);
+        }
+      return [...t]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} x${n}`)
+        .join('; ');
+    };
+    const partial = sent.filter((x) => x.items < max);
     return {
       perMinute: perMinute.join('/'),
       batches: sizes.length,
       batchItems: sum(sizes),
-      notFull: sizes.filter((n) => n < max).length,
+      notFull: partial.length,
+      carried: tallyOf(sent),
+      notFullCarried: tallyOf(partial),
       other: [...other].map(([k, n]) => `${k} x${n}`).join('; '),
     };
   };
@@ -270,12 +287,16 @@ export async function requests(
     req_google_itemsPerMinute: gb.perMinute,
     req_google_batchItems: gb.batchItems,
     req_google_batchesNotFull: gb.notFull,
+    req_google_batchCarried: gb.carried,
+    req_google_notFullCarried: gb.notFullCarried,
     req_google_other: gb.other,
     req_graph_total: graph.length,
     req_graph_batches: mb.batches,
     req_graph_itemsPerMinute: mb.perMinute,
     req_graph_batchItems: mb.batchItems,
     req_graph_batchesNotFull: mb.notFull,
+    req_graph_batchCarried: mb.carried,
+    req_graph_notFullCarried: mb.notFullCarried,
     req_graph_other: mb.other,
     min_graph_batches: graphMin,
     min_graph: graphFloor,

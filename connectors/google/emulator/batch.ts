@@ -55,6 +55,7 @@ export async function batch(req: EmRequest, dispatch: Dispatch, now: number): Pr
     headers: { 'content-type': `multipart/mixed; boundary=${out}` },
     body: buildMultipart(answers, out),
     items: parts.length,
+    parts: parts.map((p) => p.startLine.split(' ').slice(0, 2).join(' ').split('?')[0]),
   };
 }
 

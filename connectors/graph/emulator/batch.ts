@@ -92,5 +92,6 @@ export async function runBatch(req: EmRequest, runWave: WaveRunner): Promise<EmR
     if (r.body !== undefined && typeof r.body === 'object') headers['Content-Type'] = 'application/json';
     return { id: it.id, status: r.status, headers, body: r.body };
   });
-  return { status: 200, body: { responses }, items: items.length };
+  const parts = items.map((it) => `${it.method.toUpperCase()} ${it.url.split('?')[0]}`);
+  return { status: 200, body: { responses }, items: items.length, parts };
 }
