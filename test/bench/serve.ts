@@ -269,21 +269,18 @@ async function serveRun(o: RunOptions): Promise<Figures> {
     const final = samples.at(-1)!.live;
     const spokes = samples.find((x) => Object.keys(final).every((k) => x.live[k] === final[k]))!;
     const onSpokes = await spokeCounts(info.urls);
-    // What the initial sync wrote (quota.ts counts writes from a report): one create per live link,
-    // and busy time first, one update per copy that has attendees (written without them first).
-    // /status has no per-pair update counts, so each pair takes its spoke's share of copies with
-    // attendees: an estimate of the minimum, not a count.
+    // What the initial sync wrote (quota.ts counts writes from a report): one write per live link,
+    // and busy time first, one update per live Feishu item with attendees (written without them first).
     const report = {
-      pairs: status.pairs.map((p: any) => {
-        const share =
-          onSpokes.withAttendees[p.spoke as 'google' | 'graph'] /
-          Math.max(1, onSpokes[p.spoke as 'google' | 'graph']);
-        return {
-          spoke: p.spoke,
-          target: p.spokeOwner,
-          counts: { created: p.links.live, updated: Math.round(p.links.live * share), deleted: 0 },
-        };
-      }),
+      pairs: status.pairs.map((p: any) => ({
+        spoke: p.spoke,
+        target: p.spokeOwner,
+        counts: {
+          created: p.links.live,
+          updated: info.withAttendees[String(p.spokeOwner).toLowerCase()] ?? 0,
+          deleted: 0,
+        },
+      })),
       stages: { events: spokes.t },
     } as unknown as Parameters<typeof requests>[2];
     const failed = status.pairs.reduce((t: number, p: any) => t + p.links.failed, 0);
@@ -319,12 +316,6 @@ async function serveRun(o: RunOptions): Promise<Figures> {
       ...metricFigures(metrics),
     };
     Object.assign(out, await requests(info, since, report, seconds));
-    // every event on both spokes against the spokes' own bound (their write quotas alone)
-    const spokeBound = Math.max(
-      ...['googlePerUser', 'googleProject', 'graphPerMailbox'].map((k) => Number(out[`optimum_${k}Seconds`])),
-    );
-    out.spokesBoundSeconds = r2(spokeBound);
-    out.ratio_spokesVsSpokeBound = r2(spokes.t / Math.max(spokeBound, 1e-9));
     return out;
   } finally {
     if (serve && serve.exitCode === null) serve.kill('SIGKILL');
@@ -339,14 +330,9 @@ async function spokeCounts(urls: HostInfo['urls']) {
   const google = (await (await fetch(`${urls.google}/_emulator/state`)).json()) as any;
   const graph = (await (await fetch(`${urls.graph}/_emulator/state`)).json()) as any;
   const live = (e: any) => e.status !== 'cancelled' && !e.isCancelled;
-  const attended = (e: any) => live(e) && (e.attendees ?? []).length > 0;
   return {
     google: (google.events ?? []).filter(live).length as number,
     graph: (graph.events ?? []).filter(live).length as number,
-    withAttendees: {
-      google: (google.events ?? []).filter(attended).length as number,
-      graph: (graph.events ?? []).filter(attended).length as number,
-    },
   };
 }
 

@@ -132,7 +132,7 @@ function kind(p: Provider, x: Logged): string {
 
 /** `METHOD path` with ids replaced, for the breakdown of requests of no known kind. */
 export const shape = (x: Logged) =>
-  `${x.method} ${x.path.replace(/\/(?!v\d|calendar|calendars|events|users|open-apis|batch)[^/]*[\d@_.%][^/]*/g, '/:id')}`;
+  `${x.method} ${x.path.replace(/\/(?!(?:v\d+(?:\.\d+)?|open-apis)(?:\/|$))(?:[^/]*[\d@_.%][^/]*|[^/]{20,})/g, '/:id')}`;
 
 /** Requests of one provider by kind, plus the shapes of those of no known kind. */
 type Tally = Record<'total' | 'token' | 'list' | 'attendees' | 'batch' | 'instances' | 'other', number> & {
