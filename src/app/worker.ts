@@ -10,7 +10,7 @@ import { type AttendeesJob, type Boss, type Job, sendAttendees, sendPull } from 
 import { roomLedger } from '../store/bookings.ts';
 import { finishRun, type RunFinish, startRun } from '../store/runs.ts';
 import { vacuumIfDue } from '../store/vacuum.ts';
-import { addCounts, zeroCounts } from '../sync/apply.ts';
+import { addCounts, type Counts, zeroCounts } from '../sync/apply.ts';
 import { fillAttendees } from '../sync/attendees.ts';
 import type { Pair } from '../sync/pair.ts';
 import { expectWrites, pullCalendar } from '../sync/pull.ts';
@@ -66,6 +66,16 @@ async function waitLock(
     await new Promise((r) => setTimeout(r, wait));
   }
 }
+
+/** What a run wrote on each pair's calendar, for its report (the counts beside it sum the pairs). */
+const written = (results: { pair: Pair; counts: Counts }[]) =>
+  results.map(({ pair, counts }) => ({
+    spoke: pair.spoke,
+    owner: pair.target.owner,
+    created: counts.created,
+    updated: counts.updated,
+    deleted: counts.deleted,
+  }));
 
 export function createWorker(ctx: WorkerContext): Worker {
   const { app, boss, metrics, log } = ctx;
@@ -209,6 +219,7 @@ export function createWorker(ctx: WorkerContext): Worker {
             counts: { ...results.reduce((t, r) => addCounts(t, r.counts), zeroCounts()) },
             report: {
               calendar: calendarId,
+              written: written(results),
               held,
               failures: failures.slice(0, 20),
               // change event to applied, for the console's latency chart
@@ -242,7 +253,7 @@ export function createWorker(ctx: WorkerContext): Worker {
           return {
             status: failures.length ? 'partial' : 'ok',
             counts: { ...counts, attendeesPending: results.reduce((n, r) => n + r.left, 0) },
-            report: { calendar: calendarId, failures: failures.slice(0, 20) },
+            report: { calendar: calendarId, written: written(results), failures: failures.slice(0, 20) },
             ...(error ? { error } : {}),
             // the stage stopped early (Feishu refused the reads): pg-boss retries it with backoff
             retry: error ? `attendees of ${calendarId}: ${error}` : undefined,

@@ -48,9 +48,6 @@ export interface HostInfo {
   liveItems: number;
   /** Per Exchange mailbox (lower case): the series with exceptions, each needs its occurrences read once. */
   seriesWithExceptions: Record<string, number>;
-  /** Per spoke owner (Google and Exchange address, lower case): live Feishu items with attendees. Busy
-   * time first writes each without them, then adds them: one update each. */
-  withAttendees: Record<string, number>;
   events: number;
 }
 
@@ -80,13 +77,7 @@ async function host(users: number, events: number, quotas: boolean, latencyMs: n
     if (e.status !== 'cancelled') liveItems++;
   }
   const seriesWithExceptions: Record<string, number> = {};
-  const withAttendees: Record<string, number> = {};
   for (const u of tenant.users) {
-    const attended = (tenant.seeds.feishu.events as any[]).filter(
-      (e) => e.calendar_id === u.calendarId && e.status !== 'cancelled' && (e.attendees ?? []).length > 0,
-    ).length;
-    withAttendees[u.googleEmail.toLowerCase()] = attended;
-    withAttendees[u.exchangeEmail.toLowerCase()] = attended;
     const series = new Set(
       (tenant.seeds.feishu.events as any[])
         .filter((e) => e.calendar_id === u.calendarId && e.is_exception)
@@ -102,7 +93,6 @@ async function host(users: number, events: number, quotas: boolean, latencyMs: n
     perCalendar,
     liveItems,
     seriesWithExceptions,
-    withAttendees,
     events: tenant.expected.events,
   };
   process.stdout.write(`${MARK}${JSON.stringify(info)}\n`);

@@ -30,6 +30,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { control } from '../../src/app/emulators.ts';
+import { openDatabase } from '../../src/store/db.ts';
+import { lastRuns } from '../../src/store/runs.ts';
 import { Browser } from '../e2e/browserless.ts';
 import { child, type HostInfo, requests } from './quota.ts';
 import { cpuSecondsOf, requestLog, writeFiles } from './sync.ts';
@@ -269,15 +271,27 @@ async function serveRun(o: RunOptions): Promise<Figures> {
     const final = samples.at(-1)!.live;
     const spokes = samples.find((x) => Object.keys(final).every((k) => x.live[k] === final[k]))!;
     const onSpokes = await spokeCounts(info.urls);
-    // What the initial sync wrote (quota.ts counts writes from a report): one write per live link,
-    // and busy time first, one update per live Feishu item with attendees (written without them first).
+    // What the initial sync wrote (quota.ts counts writes from a report): each pull's and attendees
+    // stage's run records its writes per pair; summed per pair from the service's database.
+    const db = await openDatabase({ dataDir: join(dir, 'db'), brief: true, migrate: false, prisma: false });
+    const runs = await lastRuns(db.reader, 100_000).finally(() => db.close());
+    const written = new Map<string, { created: number; updated: number; deleted: number }>();
+    for (const r of runs)
+      for (const x of (r.report as any)?.written ?? []) {
+        const k = `${x.spoke}|${String(x.owner).toLowerCase()}`;
+        const t = written.get(k) ?? { created: 0, updated: 0, deleted: 0 };
+        t.created += x.created;
+        t.updated += x.updated;
+        t.deleted += x.deleted;
+        written.set(k, t);
+      }
     const report = {
       pairs: status.pairs.map((p: any) => ({
         spoke: p.spoke,
         target: p.spokeOwner,
-        counts: {
-          created: p.links.live,
-          updated: info.withAttendees[String(p.spokeOwner).toLowerCase()] ?? 0,
+        counts: written.get(`${p.spoke}|${String(p.spokeOwner).toLowerCase()}`) ?? {
+          created: 0,
+          updated: 0,
           deleted: 0,
         },
       })),

@@ -408,6 +408,17 @@ describe('busy time first', () => {
     const runs = (await status()).runs.filter((x) => x.kind === 'attendees');
     expect(runs.length).toBeGreaterThanOrEqual(2);
     expect(runs.every((x) => x.status === 'ok')).toBe(true);
+    // their reports say what they wrote on each spoke: the attendees added, nothing created or deleted
+    const written = runs.flatMap((x) => (x.report as any).written);
+    const updated = (spoke: string) =>
+      written.filter((x) => x.spoke === spoke).reduce((n, x) => n + x.updated, 0);
+    expect(updated('google')).toBeGreaterThan(20);
+    expect(updated('graph')).toBe(updated('google'));
+    expect(updated('google') + updated('graph')).toBe(
+      runs.reduce((n, x) => n + (x.counts as any).updated, 0),
+    );
+    expect(written.reduce((n, x) => n + x.created + x.deleted, 0)).toBe(0);
+    expect(new Set(written.map((x) => x.owner)).size).toBe(4);
   }, 240_000);
 });
 
