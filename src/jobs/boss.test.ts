@@ -63,4 +63,51 @@ describe('workers polling slowly', () => {
     await boss.send('room', { n: 'd' }, { startAfter: 1 });
     await vi.waitFor(() => expect(done).toEqual(['a', 'b', 'c', 'd']), { timeout: 20_000, interval: 50 });
   });
+
+  it('a job sent wakes one idle worker, not every worker of its queue', async () => {
+    const db = await openDatabase({ inMemory: true });
+    // pg-boss's fetch of work: counted as the database sees it
+    let fetches = 0;
+    const run = db.executeSql;
+    db.executeSql = (text, values) => {
+      if (/WITH next as/.test(text)) fetches++;
+      return run(text, values);
+    };
+    const boss = await startBoss(db);
+    open.push({ db, boss });
+    const done: string[] = [];
+    for (let i = 0; i < 8; i++)
+      await boss.work<{ n: string }>('room', { pollingIntervalSeconds: 30, batchSize: 1 }, async ([job]) => {
+        done.push(job.data.n);
+      });
+    await new Promise((r) => setTimeout(r, 500)); // each worker's first look, at its start
+    fetches = 0;
+    for (const n of ['a', 'b', 'c']) {
+      await boss.send('room', { n });
+      await vi.waitFor(() => expect(done).toContain(n), { timeout: 20_000, interval: 50 });
+    }
+    await new Promise((r) => setTimeout(r, 300)); // the last worker's look after its job
+    // a look that takes the job and one after it, per job; every worker woken would be 8 or more each
+    expect(fetches).toBeLessThanOrEqual(6);
+  });
+
+  it('jobs sent together run side by side, and one sent while all are busy after the first job', async () => {
+    const db = await openDatabase({ inMemory: true });
+    const boss = await startBoss(db);
+    open.push({ db, boss });
+    const started = new Map<string, number>();
+    for (let i = 0; i < 2; i++)
+      await boss.work<{ n: string }>('room', { pollingIntervalSeconds: 30, batchSize: 1 }, async ([job]) => {
+        started.set(job.data.n, Date.now());
+        await new Promise((r) => setTimeout(r, 1000));
+      });
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = Date.now();
+    for (const n of ['x', 'y', 'z']) await boss.send('room', { n });
+    await vi.waitFor(() => expect(started.size).toBe(3), { timeout: 20_000, interval: 50 });
+    expect(started.get('x')! - t0).toBeLessThan(900);
+    expect(started.get('y')! - t0).toBeLessThan(900);
+    expect(started.get('z')! - t0).toBeGreaterThanOrEqual(900);
+    expect(started.get('z')! - t0).toBeLessThan(5000);
+  });
 });

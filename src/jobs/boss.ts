@@ -63,24 +63,40 @@ export async function startBoss(db: Database, options: BossOptions = {}): Promis
  * Every poll of a worker is a query on the job table, and the embedded database runs them in this
  * process: 33 workers polling every half second or two kept an idle `serve` at 9% of a core. So
  * workers poll slowly and are woken instead: when a job this process sends to their queue is due (at
- * once, or when its `startAfter` in seconds comes; every idle worker of the queue looks, a busy one as
- * soon as it is done), and after a job, to look for the next one at once rather than after their
- * polling interval. Polling remains for jobs that other processes send, and for pg-boss's retries.
+ * once, or when its `startAfter` in seconds comes), one idle worker of the queue looks; and after a
+ * job, a worker looks for the next at once rather than after its polling interval. A job sent while
+ * every worker is busy is taken by the first to finish. Polling remains for jobs that other processes
+ * send, and for pg-boss's retries.
  */
 function wakeOnWork(boss: Boss) {
   const workers = new Map<string, string[]>();
+  // working: running a job; woken: told to look, not yet seen taking a job (cleared after a second,
+  // as it may have found nothing: another process or worker took the job)
+  const working = new Set<string>();
+  const woken = new Set<string>();
   const wake = (queue: string) => {
-    for (const id of workers.get(queue) ?? []) boss.notifyWorker(id);
+    const id = workers.get(queue)?.find((w) => !working.has(w) && !woken.has(w));
+    if (!id) return;
+    woken.add(id);
+    setTimeout(() => woken.delete(id), 1000).unref();
+    boss.notifyWorker(id);
   };
   const work = boss.work.bind(boss) as (...args: unknown[]) => Promise<string>;
   boss.work = (async (name: string, ...rest: unknown[]) => {
     const handler = rest.pop() as (jobs: unknown) => Promise<unknown>;
     let id: string | undefined;
     id = await work(name, ...rest, async (jobs: unknown) => {
+      if (id) {
+        working.add(id);
+        woken.delete(id);
+      }
       try {
         return await handler(jobs);
       } finally {
-        if (id) boss.notifyWorker(id);
+        if (id) {
+          working.delete(id);
+          boss.notifyWorker(id);
+        }
       }
     });
     workers.set(name, [...(workers.get(name) ?? []), id]);
