@@ -101,13 +101,16 @@ export class Pacer {
     for (const u of users) this.expected.set(u.toLowerCase(), until);
   }
 
-  /** Runs `send` (`n` requests of `user`) once they fit the user's and the project's windows. */
-  async within<T>(user: string, n: number, send: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `send` (`n` requests of `user`) once they fit the user's and the project's windows;
+   * `background`: after the other sends waiting for those windows.
+   */
+  async within<T>(user: string, n: number, send: () => Promise<T>, background = false): Promise<T> {
     if (this.limit <= 0 || n <= 0) return send();
     const who = user.toLowerCase();
     this.active.set(who, (this.active.get(who) ?? 0) + 1);
     try {
-      return await this.view.run(this.limits(who), n, send);
+      return await this.view.run(this.limits(who), n, send, background);
     } finally {
       const left = this.active.get(who)! - 1;
       if (left > 0) this.active.set(who, left);

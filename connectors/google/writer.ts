@@ -172,12 +172,16 @@ export async function runWrites(
         const jwt = env.jwt(calendar.owner);
         // the token first: its round trip must not come between the count and the send
         await jwt.getAccessToken();
-        replies = await env.pacer.within(calendar.owner, chunk.length, () =>
-          sendBatch(
-            jwt,
-            env.rootUrl,
-            chunk.map((t) => t.step.call),
-          ),
+        replies = await env.pacer.within(
+          calendar.owner,
+          chunk.length,
+          () =>
+            sendBatch(
+              jwt,
+              env.rootUrl,
+              chunk.map((t) => t.step.call),
+            ),
+          options.background,
         );
       } catch (e) {
         const err = fromThrown(e);

@@ -34,6 +34,8 @@ export async function runBatched(
   mailbox: string,
   requests: BatchRequest[],
   stats?: { batches: number },
+  /** After the mailbox's other requests (WriteOptions.background). */
+  background = false,
 ): Promise<BatchResult[]> {
   const results: BatchResult[] = new Array(requests.length);
   const attempts = new Map<number, number>();
@@ -75,7 +77,13 @@ export async function runBatched(
         };
         try {
           if (stats) stats.batches += 1;
-          out = await client.run(mailbox, '$batch', (api) => api.api('/$batch').post(body), idx.length);
+          out = await client.run(
+            mailbox,
+            '$batch',
+            (api) => api.api('/$batch').post(body),
+            idx.length,
+            background,
+          );
         } catch (e) {
           const err = e as BridgeError;
           const failed: BatchResult = {

@@ -164,36 +164,46 @@ export class GraphClient {
 
   /**
    * Runs one request for a mailbox inside its concurrency limit and its 10-minute budget (`cost`:
-   * the requests it counts as, a $batch's parts); errors come out as BridgeError.
+   * the requests it counts as, a $batch's parts); errors come out as BridgeError. `background`:
+   * after the mailbox's other requests waiting in this process (WriteOptions.background).
    */
-  async run<T>(mailbox: string, what: string, fn: (api: Client) => Promise<T>, cost = 1): Promise<T> {
+  async run<T>(
+    mailbox: string,
+    what: string,
+    fn: (api: Client) => Promise<T>,
+    cost = 1,
+    background = false,
+  ): Promise<T> {
     const q = this.queue(mailbox);
     const perTen = this.options.mailboxRequests ?? 10_000;
-    return q.add(async () => {
-      const key = mailbox.toLowerCase();
-      // the window with a margin of a second for transit between our count and the server's
-      if (perTen > 0)
-        await this.budget.take(
-          `graph:${this.options.tenantId}:${key}`,
-          [{ count: perTen, ms: 601_000 }],
-          cost,
-        );
-      this.peak.set(key, Math.max(this.peak.get(key) ?? 0, q.pending));
-      // Token errors thrown inside the SDK lose their kind, so get the token before entering it.
-      await this.tokens.get();
-      let release: (() => Promise<void>) | undefined;
-      try {
-        release = await this.options.slots?.acquire(
-          `graph:${this.options.tenantId}:${key}`,
-          this.options.mailboxConcurrency ?? 4,
-        );
-        return await fn(this.api);
-      } catch (e) {
-        throw toBridgeError(e, what);
-      } finally {
-        await release?.().catch(() => {});
-      }
-    }) as Promise<T>;
+    return q.add(
+      async () => {
+        const key = mailbox.toLowerCase();
+        // the window with a margin of a second for transit between our count and the server's
+        if (perTen > 0)
+          await this.budget.take(
+            `graph:${this.options.tenantId}:${key}`,
+            [{ count: perTen, ms: 601_000 }],
+            cost,
+          );
+        this.peak.set(key, Math.max(this.peak.get(key) ?? 0, q.pending));
+        // Token errors thrown inside the SDK lose their kind, so get the token before entering it.
+        await this.tokens.get();
+        let release: (() => Promise<void>) | undefined;
+        try {
+          release = await this.options.slots?.acquire(
+            `graph:${this.options.tenantId}:${key}`,
+            this.options.mailboxConcurrency ?? 4,
+          );
+          return await fn(this.api);
+        } catch (e) {
+          throw toBridgeError(e, what);
+        } finally {
+          await release?.().catch(() => {});
+        }
+      },
+      background ? { priority: -1 } : undefined,
+    ) as Promise<T>;
   }
 
   /** Turns a non-2xx batch item into a BridgeError. */

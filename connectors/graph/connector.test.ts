@@ -287,4 +287,29 @@ describe('graph connector', () => {
     const bad = make({ clientSecret: 'nope' });
     await expect(bad.listCalendars('ann@contoso.com')).rejects.toMatchObject({ kind: 'auth' });
   });
+
+  it("sends background writes after the mailbox's other requests waiting", async () => {
+    // one request at a time per mailbox, each $batch taking a while
+    conn = make({ mailboxConcurrency: 1 });
+    await control('faults', {
+      match: { method: 'POST', path: '^/v1.0/\\$batch$' },
+      action: { delayMs: 150 },
+    });
+    const ops = (prefix: string, n: number) =>
+      Array.from({ length: n }, (_, i) => create(single(`${prefix}-${i}`, soon(2 + i / 24))));
+    const done: string[] = [];
+    // three batches of attendees' writes, then one batch of events: the events go second
+    const background = conn.write(cal, ops('bg', 60), { background: true }).then((r) => {
+      done.push('background');
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    const events = conn.write(cal, ops('ev', 20)).then((r) => {
+      done.push('events');
+      return r;
+    });
+    const [bg, ev] = await Promise.all([background, events]);
+    expect([...bg, ...ev].every((r) => r.ok)).toBe(true);
+    expect(done).toEqual(['events', 'background']);
+  });
 });

@@ -106,6 +106,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
   async function occurrences(
     mailbox: string,
     wanted: Map<string, number[]>,
+    background = false,
   ): Promise<Map<string, Map<number, string> | BridgeError>> {
     const out = new Map<string, Map<number, string> | BridgeError>();
     const ids = [...wanted.keys()].filter((id) => wanted.get(id)!.length > 0);
@@ -118,7 +119,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
         url: `/users/${enc(mailbox)}/events/${enc(masterId)}/instances?startDateTime=${from}&endDateTime=${to}&$select=id,originalStart&$top=1000`,
       };
     });
-    const pages = await runBatched(client, mailbox, first, stats);
+    const pages = await runBatched(client, mailbox, first, stats, background);
     for (const [k, masterId] of ids.entries()) {
       const page = pages[k];
       if (!page || page.status >= 300) {
@@ -173,6 +174,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
     const series = await occurrences(
       mailbox,
       new Map([...byParent].map(([id, list]) => [id, list.map((x) => x.ms)])),
+      wo.background,
     );
     for (const [masterId, list] of byParent) {
       const occ = series.get(masterId);
@@ -229,6 +231,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
           headers: { Prefer: `outlook.timezone="${body.start?.timeZone ?? 'UTC'}"` },
         })),
         stats,
+        wo.background,
       );
       masters.forEach(({ i, body }, k) => {
         const now = current[k]?.status === 200 ? current[k].body : undefined;
@@ -269,7 +272,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       const cancel = !isException && g.cancel.length > 0 ? { zone: g.zone, starts: g.cancel } : undefined;
       plan.push({ i, notes: g.note, cancel });
     });
-    const out = await runBatched(client, mailbox, reqs, stats);
+    const out = await runBatched(client, mailbox, reqs, stats, wo.background);
     const followUps: { i: number; id: string; cancel: { zone: string; starts: string[] } }[] = [];
     plan.forEach(({ i, notes, cancel }, k) => {
       const r = out[k];
@@ -293,7 +296,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       const startsOf = new Map(
         followUps.map((f) => [f.id, f.cancel.starts.map((x) => localToUtc(x, f.cancel.zone))]),
       );
-      const series = await occurrences(mailbox, startsOf);
+      const series = await occurrences(mailbox, startsOf, wo.background);
       const dels: { i: number; id: string }[] = [];
       for (const f of followUps) {
         const occ = series.get(f.id);
@@ -318,6 +321,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
           ),
         ],
         stats,
+        wo.background,
       );
       changed.forEach((f, k) => {
         const r = res[dels.length + k];

@@ -6,7 +6,8 @@
  * - `calendars` re-read the users' calendar lists and pairs (seed 000), then (re)subscribe;
  * - `room`      one third-party meeting-room event (seed 004);
  * - `reconcile` the scheduled reconciliation (cron from the config);
- * - `maintain`  hourly: refresh user tokens before their refresh token lapses, prune old delivery ids;
+ * - `maintain`  every ten minutes: refresh user tokens before their refresh token lapses, prune old
+ *               delivery ids, recheck room answers, vacuum the embedded database;
  * - `spoke`     two-way pairs: one spoke calendar's changes (a push notification or the poll timer);
  * - `attendees` busy time first: the attendees stage of one Feishu calendar (src/sync/attendees.ts),
  *               after a full pull wrote its events without them; minutes long, so apart from `pull`.

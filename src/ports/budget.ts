@@ -133,9 +133,21 @@ export class AnsweredView {
 
   constructor(readonly budget: RateBudget = new LocalBudget()) {}
 
-  /** Runs `send` (`n` requests, a batch's parts counted one each) once every limit has room. */
-  async run<T>(limits: readonly Limit[], n: number, send: () => Promise<T>): Promise<T> {
-    await this.room(limits, n);
+  /**
+   * Requests waiting per budget key in sends that are not `background`: a background send leaves
+   * that much of each window to them (whatever line they wait in).
+   */
+  private readonly demand = new Map<string, number>();
+  /** Lines whose head is a background send waiting: they look again when the demand falls. */
+  private readonly held = new Set<ViewLine>();
+  private rewake = false;
+
+  /**
+   * Runs `send` (`n` requests, a batch's parts counted one each) once every limit has room;
+   * `background`: after every other send waiting for any of the same limits.
+   */
+  async run<T>(limits: readonly Limit[], n: number, send: () => Promise<T>, background = false): Promise<T> {
+    await this.room(limits, n, background);
     try {
       for (const l of limits) await this.budget.take(l.key, l.windows, n);
       return await send();
@@ -159,14 +171,24 @@ export class AnsweredView {
     }
   }
 
-  private room(limits: readonly Limit[], n: number): Promise<void> {
+  private room(limits: readonly Limit[], n: number, background: boolean): Promise<void> {
     const id = limits.map((l) => l.key).join('\u0000');
     let line = this.lines.get(id);
     if (!line) {
       line = { id, waiting: [] };
       this.lines.set(id, line);
     }
-    const mine = new Promise<void>((resolve) => line.waiting.push({ limits, n, resolve }));
+    const waiting = line.waiting;
+    const mine = new Promise<void>((resolve) => {
+      const entry = { limits, n, resolve, background };
+      if (background) waiting.push(entry);
+      else {
+        // ahead of the line's background sends, behind its other ones
+        const at = waiting.findIndex((w) => w.background);
+        waiting.splice(at < 0 ? waiting.length : at, 0, entry);
+        for (const l of limits) this.demand.set(l.key, (this.demand.get(l.key) ?? 0) + n);
+      }
+    });
     if (!line.timer) this.pump(line);
     return mine;
   }
@@ -179,17 +201,23 @@ export class AnsweredView {
    */
   private pump(line: ViewLine) {
     while (line.waiting.length > 0) {
-      const { limits, n, resolve } = line.waiting[0];
+      const { limits, n, resolve, background } = line.waiting[0];
+      if (background) this.held.add(line);
+      else this.held.delete(line);
       const now = Date.now();
       let wait = 0;
       let blocked = false;
       for (const l of limits) {
         const pending = this.inFlight.get(l.key) ?? 0;
+        // a background send: what the others waiting need of the window is not its room
+        const others = background ? (this.demand.get(l.key) ?? 0) : 0;
         for (const w of l.windows) {
-          const count = Math.max(1, Math.min(w.count, l.share ?? w.count));
-          if (pending > 0 && pending + n > count) blocked = true;
+          const count = Math.min(w.count, l.share ?? w.count) - others;
+          if (count < 1 && others > 0) blocked = true;
+          else if (pending > 0 && pending + n > Math.max(1, count)) blocked = true;
           else {
-            const room = this.answered.wait(l.key, [{ count, ms: w.ms }], now, Math.min(pending + n, count));
+            const c = Math.max(1, count);
+            const room = this.answered.wait(l.key, [{ count: c, ms: w.ms }], now, Math.min(pending + n, c));
             wait = Math.max(wait, room);
           }
         }
@@ -204,14 +232,36 @@ export class AnsweredView {
       }
       for (const l of limits) this.inFlight.set(l.key, (this.inFlight.get(l.key) ?? 0) + n);
       line.waiting.shift();
+      if (!background) this.demandLeft(limits, n);
       resolve();
     }
+    this.held.delete(line);
     this.lines.delete(line.id);
+  }
+
+  /** A send that was not background went: the lines of background sends look again (once, soon). */
+  private demandLeft(limits: readonly Limit[], n: number) {
+    for (const l of limits) {
+      const left = (this.demand.get(l.key) ?? 0) - n;
+      if (left > 0) this.demand.set(l.key, left);
+      else this.demand.delete(l.key);
+    }
+    if (this.held.size === 0 || this.rewake) return;
+    this.rewake = true;
+    // after the pump running now returns: it may be one of theirs
+    queueMicrotask(() => {
+      this.rewake = false;
+      for (const line of [...this.held]) {
+        clearTimeout(line.timer);
+        line.timer = undefined;
+        this.pump(line);
+      }
+    });
   }
 }
 
 interface ViewLine {
   id: string;
-  waiting: { limits: readonly Limit[]; n: number; resolve: () => void }[];
+  waiting: { limits: readonly Limit[]; n: number; resolve: () => void; background: boolean }[];
   timer?: ReturnType<typeof setTimeout>;
 }

@@ -129,6 +129,12 @@ export interface WriteOptions {
    * creates are not idempotent by id looks such copies up, once per pull and calendar.
    */
   fullPull?: string;
+  /**
+   * Writes that yield: while other writes wait for the same budget (a user's or project's window),
+   * these go after them. The attendees stage of busy time first, so that the events themselves reach
+   * the spokes at the spokes' own write rate.
+   */
+  background?: boolean;
 }
 
 export interface CalendarInfo {

@@ -77,6 +77,8 @@ export interface ApplyContext {
   holders?: HolderAsk[];
   /** The id of the full pull these writes belong to (see WriteOptions.fullPull); unset when incremental. */
   fullPull?: string;
+  /** Writes that yield to others of the same budget (see WriteOptions.background). */
+  background?: boolean;
 }
 
 /** Writes creates and updates; `links` (keyed `uid_originalTime`) is updated with the new refs. */
@@ -235,6 +237,7 @@ async function write(ctx: ApplyContext, ops: WriteOp[]): Promise<WriteResult[]> 
     return await ctx.connector.write(ctx.pair.target, ops, {
       notify: ctx.policy.invitations === 'send',
       ...(ctx.fullPull ? { fullPull: ctx.fullPull } : {}),
+      ...(ctx.background ? { background: true } : {}),
     });
   } catch (e) {
     // a connector should answer per op; if the whole call failed, every op failed the same way

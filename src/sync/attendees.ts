@@ -330,7 +330,8 @@ async function writeHeld(ctx: PairRun, held: Held[], deps: AttendeeDeps) {
 }
 
 function contextOf(pair: Pair, deps: AttendeeDeps): PairRun {
-  return { ...applyContext(pair, deps), held: [], holders: [] };
+  // the attendees yield the spokes' budgets to the events still being written (busy time first)
+  return { ...applyContext(pair, deps), background: true, held: [], holders: [] };
 }
 
 function failure(e: unknown, what: string): { kind: string; error: string } {
