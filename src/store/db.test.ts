@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,17 @@ describe('embedded PGlite', () => {
     const cache = mkdtempSync(join(tmpdir(), 'feisync-cache-'));
     const dataDir = mkdtempSync(join(tmpdir(), 'feisync-db-'));
     dirs.push(cache, dataDir);
+    // templates of other versions: one not written for ten days (removed), one of yesterday (kept)
+    const old = join(cache, 'pgdata-0000000000000000.tar');
+    const recent = join(cache, 'pgdata-1111111111111111.tar');
+    for (const [file, days] of [
+      [old, 10],
+      [recent, 1],
+    ] as const) {
+      writeFileSync(file, 'an older template');
+      const at = new Date(Date.now() - days * 86_400_000);
+      utimesSync(file, at, at);
+    }
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', fileURLToPath(new URL('./prepare.ts', import.meta.url)), dataDir],
@@ -69,7 +80,10 @@ describe('embedded PGlite', () => {
     expect(code).toBe(0);
     expect(JSON.parse(out)).toEqual({ applied: allMigrations });
     expect(Date.now() - saidAt).toBeLessThan(3000);
-    expect(readdirSync(cache)).toEqual([expect.stringMatching(/^pgdata-\w+\.tar$/)]);
+    const built = readdirSync(cache).filter((f) => f !== basename(recent));
+    expect(built).toEqual([expect.stringMatching(/^pgdata-\w+\.tar$/)]);
+    expect(built[0]).not.toBe(basename(old));
+    expect(existsSync(recent)).toBe(true);
   });
 
   it('knows a current database from _prisma_migrations alone, and leaves anything else to the engine', async () => {

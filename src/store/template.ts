@@ -4,7 +4,9 @@
  * (it runs a second Postgres beside the first and copies its heap), and the schema engine then
  * applies the migrations; writing the template's files takes a tenth of a second. The template is built
  * once per PGlite version and migrations folder and kept in a cache folder: `FEISYNC_CACHE_DIR`, else
- * `node_modules/.cache/feisync` of this install, else the system's temporary folder.
+ * `node_modules/.cache/feisync` of this install, else the system's temporary folder. Building one
+ * removes the others not written for a week (40 MB each; a cache shared by installs of other versions
+ * keeps theirs while they are in use).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -12,14 +14,16 @@ import {
   constants,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, normalize } from 'node:path';
+import { basename, dirname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import { migrationsList } from './schema-engine.ts';
@@ -95,7 +99,24 @@ export async function loadTemplate(build: () => Promise<PGlite>): Promise<Templa
     rmSync(tmp, { force: true });
     throw e;
   }
+  pruneTemplates(path);
   return { tar: bytes, migrations };
+}
+
+const WEEK_MS = 7 * 86_400_000;
+
+/** Removes the cache's other templates not written for a week; a failure leaves them. */
+function pruneTemplates(current: string): void {
+  const dir = dirname(current);
+  try {
+    for (const name of readdirSync(dir)) {
+      if (!/^pgdata-\w+\.tar$/.test(name) || name === basename(current)) continue;
+      const file = join(dir, name);
+      if (Date.now() - statSync(file).mtimeMs > WEEK_MS) rmSync(file, { force: true });
+    }
+  } catch {
+    // another process pruned it first, or the folder is not ours to clean: no matter
+  }
 }
 
 /** Whether the cache holds the current template (else `loadTemplate` builds it). */
