@@ -149,6 +149,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
     const user = `/users/${enc(mailbox)}`;
     const results: WriteResult[] = new Array(ops.length);
     const mapOpts = { notify: wo.notify, allDayTimeZone: options.allDayTimeZone, horizonMs: horizon() };
+    const batched = (reqs: BatchRequest[]) => runBatched(client, mailbox, reqs, stats, wo.background);
 
     // 1. Creates already written earlier (found by origin tag), looked for during full pulls only.
     const creates = ops.flatMap((op, i) => (op.op === 'create' && !op.parent ? [{ op, i }] : []));
@@ -221,17 +222,13 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       return [{ op, i, body: toGraph(op.event, op.tag, mapOpts).body }];
     });
     if (masters.length > 0) {
-      const current = await runBatched(
-        client,
-        mailbox,
+      const current = await batched(
         masters.map(({ op, body }) => ({
           method: 'GET',
           url: `${user}/events/${enc(op.ref.id)}?$select=start,end,isAllDay,recurrence`,
           // read the times back in the zone we write them in
           headers: { Prefer: `outlook.timezone="${body.start?.timeZone ?? 'UTC'}"` },
         })),
-        stats,
-        wo.background,
       );
       masters.forEach(({ i, body }, k) => {
         const now = current[k]?.status === 200 ? current[k].body : undefined;
@@ -272,7 +269,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       const cancel = !isException && g.cancel.length > 0 ? { zone: g.zone, starts: g.cancel } : undefined;
       plan.push({ i, notes: g.note, cancel });
     });
-    const out = await runBatched(client, mailbox, reqs, stats, wo.background);
+    const out = await batched(reqs);
     const followUps: { i: number; id: string; cancel: { zone: string; starts: string[] } }[] = [];
     plan.forEach(({ i, notes, cancel }, k) => {
       const r = out[k];
@@ -308,21 +305,15 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       }
       // the deletions change each master's version: read it back after them, in the same $batch
       const changed = followUps.filter((f) => dels.some((d) => d.i === f.i));
-      const res = await runBatched(
-        client,
-        mailbox,
-        [
-          ...dels.map(({ id }): BatchRequest => ({ method: 'DELETE', url: `${user}/events/${enc(id)}` })),
-          ...changed.map(
-            (f): BatchRequest => ({
-              method: 'GET',
-              url: `${user}/events/${enc(f.id)}?$select=id,changeKey`,
-            }),
-          ),
-        ],
-        stats,
-        wo.background,
-      );
+      const res = await batched([
+        ...dels.map(({ id }): BatchRequest => ({ method: 'DELETE', url: `${user}/events/${enc(id)}` })),
+        ...changed.map(
+          (f): BatchRequest => ({
+            method: 'GET',
+            url: `${user}/events/${enc(f.id)}?$select=id,changeKey`,
+          }),
+        ),
+      ]);
       changed.forEach((f, k) => {
         const r = res[dels.length + k];
         const prev = results[f.i];
