@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +84,21 @@ describe('embedded PGlite', () => {
     expect(built).toEqual([expect.stringMatching(/^pgdata-\w+\.tar$/)]);
     expect(built[0]).not.toBe(basename(old));
     expect(existsSync(recent)).toBe(true);
+    // a new database from the template marks it used, so that another install's pruning keeps it
+    const template = join(cache, built[0]);
+    const old10 = new Date(Date.now() - 10 * 86_400_000);
+    utimesSync(template, old10, old10);
+    const before = process.env.FEISYNC_CACHE_DIR;
+    process.env.FEISYNC_CACHE_DIR = cache;
+    try {
+      const other = mkdtempSync(join(tmpdir(), 'feisync-db-'));
+      dirs.push(other);
+      await (await openDatabase({ dataDir: other, prisma: false })).close();
+    } finally {
+      if (before === undefined) delete process.env.FEISYNC_CACHE_DIR;
+      else process.env.FEISYNC_CACHE_DIR = before;
+    }
+    expect(Date.now() - statSync(template).mtimeMs).toBeLessThan(60_000);
   });
 
   it('knows a current database from _prisma_migrations alone, and leaves anything else to the engine', async () => {

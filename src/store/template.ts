@@ -5,8 +5,8 @@
  * applies the migrations; writing the template's files takes a tenth of a second. The template is built
  * once per PGlite version and migrations folder and kept in a cache folder: `FEISYNC_CACHE_DIR`, else
  * `node_modules/.cache/feisync` of this install, else the system's temporary folder. Building one
- * removes the others not written for a week (40 MB each; a cache shared by installs of other versions
- * keeps theirs while they are in use).
+ * removes the others not used for a week (40 MB each): each load marks its template used (its
+ * modification time), so a cache shared with installs of other versions keeps theirs while they run.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -19,6 +19,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -77,10 +78,18 @@ function cacheDir(): string {
 export async function loadTemplate(build: () => Promise<PGlite>): Promise<Template> {
   const path = templatePath();
   const migrations = migrationsList().migrationDirectories.map((d) => d.path);
+  let tar: Buffer | undefined;
   try {
-    return { tar: readFileSync(path), migrations };
+    tar = readFileSync(path);
   } catch {
     // not built yet
+  }
+  if (tar) {
+    const now = new Date();
+    try {
+      utimesSync(path, now, now); // used: kept from pruning (a read-only cache just is not pruned)
+    } catch {}
+    return { tar, migrations };
   }
   const pg = await build();
   let bytes: Buffer;
@@ -105,7 +114,7 @@ export async function loadTemplate(build: () => Promise<PGlite>): Promise<Templa
 
 const WEEK_MS = 7 * 86_400_000;
 
-/** Removes the cache's other templates not written for a week; a failure leaves them. */
+/** Removes the cache's other templates not used for a week; a failure leaves them. */
 function pruneTemplates(current: string): void {
   const dir = dirname(current);
   try {
