@@ -27,6 +27,8 @@ export interface EmResponse {
   items?: number;
   /** A batch's requests, each as `METHOD path`: logged with it (not sent). */
   parts?: string[];
+  /** Whom a batch was sent as, when its paths do not say (Google's `primary`): logged (not sent). */
+  who?: string;
 }
 
 export type Handler = (req: EmRequest) => EmResponse | Promise<EmResponse>;
@@ -57,6 +59,8 @@ export interface LogEntry {
   items?: number;
   /** A batch request's requests, each as `METHOD path` (no query). */
   parts?: string[];
+  /** Whom a batch request was sent as, when its paths do not say. */
+  who?: string;
 }
 
 interface FaultRule {
@@ -204,6 +208,7 @@ export async function startServer(
       log.push({
         ...entry(log, req, out.status, started),
         ...(out.items ? { items: out.items, parts: out.parts } : {}),
+        ...(out.who ? { who: out.who } : {}),
       });
     send(res, out);
   });

@@ -135,7 +135,12 @@ export async function startGoogleEmulator(
   const dispatch = async (req: EmRequest) => (await calendarRoutes.handle(req)) ?? notFound();
   const router = new Router()
     .on('POST', '/token', tokenEndpoint(state, selfUrl))
-    .on('POST', '/batch/calendar/v3', (req) => batch(req, dispatch, clock.now()))
+    .on('POST', '/batch/calendar/v3', async (req) => ({
+      ...(await batch(req, dispatch, clock.now())),
+      // the parts name the calendar `primary`: the log says whose it is (for timelines per user)
+      who: state.tokens.get(/^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1] ?? '')
+        ?.sub,
+    }))
     .on(
       'GET',
       '/admin/directory/v1/customer/:customer/resources/calendars',
