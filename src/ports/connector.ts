@@ -220,8 +220,9 @@ export interface Capabilities {
    */
   heldRecurrence?: (ev: CanonicalEvent) => string[];
   /**
-   * Ops one write request carries (Google's batch, Graph's `$batch`). The attendees stage gathers
-   * this many writes per pair before writing, so its requests go full. Absent: writes go at once.
+   * Ops one write request carries (Google's batch, Graph's `$batch`). Pulls and the attendees stage
+   * gather this many writes per pair before writing, so their requests go full. Absent: writes go
+   * at once.
    */
   writesPerRequest?: number;
 }

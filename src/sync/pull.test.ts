@@ -168,6 +168,24 @@ describe('pullCalendar', () => {
     expect(stored.find((s) => s.event.key.originalTime !== 0)?.parent).toBe(master.id);
   });
 
+  it('writes go in full requests across pages, the masters that exceptions wait for first', async () => {
+    google.capabilities = { writesPerRequest: 10 };
+    feishu.pageSize = 30;
+    // page 1: 26 events, the last a series whose 3 exceptions follow; page 2: 12 more events
+    for (let i = 0; i < 25; i++) feishu.put(cal, ev(`u${i}`));
+    feishu.put(cal, { ...ev('series', 'weekly'), recurrence: ['RRULE:FREQ=WEEKLY'] });
+    for (let d = 1; d <= 3; d++) feishu.put(cal, ev('series', `moved ${d}`, NOW + d * 7 * 86_400));
+    for (let i = 25; i < 37; i++) feishu.put(cal, ev(`u${i}`));
+    const [g] = await pullCalendar([pairs[0]], deps);
+    expect(g.counts).toMatchObject({ created: 41, failed: 0 });
+    // 41 writes in 5 requests: every call but the last is whole requests
+    expect(google.calls.slice(0, -1).every((n) => n % 10 === 0)).toBe(true);
+    expect(google.calls.reduce((t, n) => t + Math.ceil(n / 10), 0)).toBe(5);
+    const stored = google.live(pairs[0].target);
+    const master = stored.find((s) => s.event.key.uid === 'series' && s.event.key.originalTime === 0)!;
+    expect(stored.filter((s) => s.parent === master.id)).toHaveLength(3);
+  });
+
   it('a cancelled occurrence of a series that never reached the spoke is nothing to do, not a failure', async () => {
     // created, one occurrence cancelled and the series deleted, all before the first sync
     feishu.put(cal, { ...ev('gone', 'weekly'), recurrence: ['RRULE:FREQ=WEEKLY'], status: 'cancelled' });

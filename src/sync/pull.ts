@@ -6,20 +6,14 @@
  */
 import { type Attendee, type CanonicalEvent, formatKey, type InstanceKey } from '../core/index.ts';
 import type { CalendarConnector, Link, LinkStore, RemoteEvent } from '../ports/index.ts';
-import {
-  type ApplyContext,
-  applyContext,
-  applyDeletes,
-  applyWrites,
-  type Counts,
-  type Failure,
-} from './apply.ts';
+import { type ApplyContext, applyContext, applyDeletes, type Counts, type Failure } from './apply.ts';
 import { awaitAttendees } from './attendees.ts';
 import { type Action, diff, missing } from './diff.ts';
 import type { Pair, Spoke, SyncPolicy } from './pair.ts';
-import { type DeleteAction, describe, guardDeletes, type WriteAction, waves } from './plan.ts';
+import { type DeleteAction, describe, guardDeletes, waves } from './plan.ts';
 import type { RoomLedger } from './room-copies.ts';
 import { nameHolders } from './room-records.ts';
+import { WritePipe } from './write-pipe.ts';
 
 export interface PullDeps {
   feishu: CalendarConnector;
@@ -69,7 +63,8 @@ interface PairRun {
   ctx: ApplyContext;
   awaiting: number;
   deletes: DeleteAction[];
-  deferred: WriteAction[];
+  /** Its writes, sent in full requests (the rest at the end of the pull). */
+  pipe: WritePipe;
   plan: Action[];
 }
 
@@ -170,11 +165,8 @@ async function pullGroup(
   return Promise.all(
     runs.map(async (run) => {
       const { ctx } = run;
-      // exceptions whose master came on a later page
-      if (run.deferred.length && !options.dryRun) {
-        const links = await deps.store.byUids(ctx.pair.id, uidsOf(run.deferred));
-        await applyWrites(ctx, run.deferred, links);
-      }
+      // what the pages left short of a full request, and exceptions whose master came later
+      if (!options.dryRun) await run.pipe.flush(true);
       const links = new Map<string, Link>();
       if (full && complete) {
         for await (const chunk of deps.store.liveKeys(ctx.pair.id)) {
@@ -226,13 +218,8 @@ async function pullGroup(
 }
 
 function newRun(pair: Pair, deps: PullDeps): PairRun {
-  return {
-    ctx: { ...applyContext(pair, deps), holders: [] },
-    awaiting: 0,
-    deletes: [],
-    deferred: [],
-    plan: [],
-  };
+  const ctx = { ...applyContext(pair, deps), holders: [] };
+  return { ctx, awaiting: 0, deletes: [], pipe: new WritePipe(ctx), plan: [] };
 }
 
 async function applyPage(
@@ -264,13 +251,8 @@ async function applyPage(
     run.plan.push(...masters, ...exceptions);
     return;
   }
-  await applyWrites(ctx, masters, links);
-  const masterKnown = (a: WriteAction) => {
-    const m = links.get(formatKey({ uid: a.key.uid, originalTime: 0 }));
-    return !!m?.spokeId && !m.tombstone;
-  };
-  run.deferred.push(...exceptions.filter((a) => !masterKnown(a)));
-  await applyWrites(ctx, exceptions.filter(masterKnown), links);
+  run.pipe.add([...masters, ...exceptions], links);
+  await run.pipe.flush(false);
 }
 
 /** A full pull that a real run would stage: busy time first, then the attendees stage. */
@@ -286,8 +268,6 @@ function staged(plan: Action[]): Action[] {
         : a,
   );
 }
-
-const uidsOf = (actions: { key: InstanceKey }[]) => [...new Set(actions.map((a) => a.key.uid))];
 
 function dedupe(deletes: DeleteAction[]): DeleteAction[] {
   const byKey = new Map<string, DeleteAction>();

@@ -7,6 +7,7 @@ import type {
   CalendarConnector,
   CalendarInfo,
   CalendarRef,
+  Capabilities,
   ChangePage,
   RemoteEvent,
   WriteOp,
@@ -31,6 +32,10 @@ export class MemoryConnector implements CalendarConnector {
   /** Keys (uid_originalTime) whose next writes fail, with the error kind. */
   failing = new Map<string, BridgeError['kind']>();
   pageSize = 100;
+  /** Ops in each write call, in order. */
+  calls: number[] = [];
+  /** As a provider's (e.g. `writesPerRequest`); none by default. */
+  capabilities?: Capabilities;
   /** Throw after this many pages of a listing (a failed read). */
   failListingAfterPages?: number;
 
@@ -105,6 +110,7 @@ export class MemoryConnector implements CalendarConnector {
 
   async write(ref: CalendarRef, ops: WriteOp[]): Promise<WriteResult[]> {
     const cal = this.cal(ref);
+    this.calls.push(ops.length);
     return ops.map((op): WriteResult => {
       this.writes += 1;
       const key = op.op === 'remove' ? cal.get(op.ref.id)?.tag?.key : op.tag.key;
