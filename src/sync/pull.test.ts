@@ -3,8 +3,10 @@ import { MemoryConnector } from '../../test/support/memory-connector.ts';
 import { blankEvent, type CanonicalEvent, SYNC_FIELDS } from '../core/index.ts';
 import { type Database, openDatabase } from '../store/db.ts';
 import { PrismaLinkStore } from '../store/links.ts';
+import { applyContext } from './apply.ts';
 import type { Pair, SyncPolicy } from './pair.ts';
 import { type PullDeps, pullCalendar } from './pull.ts';
+import { WritePipe } from './write-pipe.ts';
 
 const NOW = Math.floor(Date.now() / 1000);
 const policy: SyncPolicy = {
@@ -171,7 +173,8 @@ describe('pullCalendar', () => {
   it('writes go in full requests across pages, the masters that exceptions wait for first', async () => {
     google.capabilities = { writesPerRequest: 10 };
     feishu.pageSize = 30;
-    // page 1: 26 events, the last a series whose 3 exceptions follow; page 2: 12 more events
+    // 30 a page: 25 events, a series and its 3 exceptions, then 12 more (11 of them on page 2);
+    // page by page, in waves, they went in 6 requests
     for (let i = 0; i < 25; i++) feishu.put(cal, ev(`u${i}`));
     feishu.put(cal, { ...ev('series', 'weekly'), recurrence: ['RRULE:FREQ=WEEKLY'] });
     for (let d = 1; d <= 3; d++) feishu.put(cal, ev('series', `moved ${d}`, NOW + d * 7 * 86_400));
@@ -184,6 +187,28 @@ describe('pullCalendar', () => {
     const stored = google.live(pairs[0].target);
     const master = stored.find((s) => s.event.key.uid === 'series' && s.event.key.originalTime === 0)!;
     expect(stored.filter((s) => s.parent === master.id)).toHaveLength(3);
+  });
+
+  it("a write held for a full request is replaced by a later page's action for the same key", async () => {
+    google.capabilities = { writesPerRequest: 10 };
+    const pipe = new WritePipe(applyContext(pairs[0], deps));
+    const create = (summary: string) => {
+      const event = ev('u1', summary);
+      return {
+        kind: 'create' as const,
+        key: event.key,
+        event,
+        fingerprint: summary,
+        reason: 'new in Feishu',
+      };
+    };
+    pipe.add([create('first')], new Map());
+    await pipe.flush(false);
+    expect(google.calls).toEqual([]);
+    pipe.add([create('listed again')], new Map());
+    await pipe.flush(true);
+    expect(google.calls).toEqual([1]);
+    expect(summaries(google, pairs[0])).toEqual(['listed again']);
   });
 
   it('a cancelled occurrence of a series that never reached the spoke is nothing to do, not a failure', async () => {
