@@ -179,10 +179,14 @@ export function createWorker(ctx: WorkerContext): Worker {
       ]);
       for (const calendarId of byCalendar.keys())
         if (pulls === 'all' || wanted.has(calendarId)) await sendPull(boss, calendarId);
-      // attendees still to add (a restart in the middle of the stage): on with them
+      // attendees still to add (a restart in the middle of the stage): on with them. Not on a calendar
+      // whose initial pull has not ended: that pull starts the stage once it has listed, one that also
+      // reads the events it has not written yet; a stage started here would leave those to another
+      const initial = new Set(fresh.map((p) => p.feishu.id));
       const waiting = await app.links.pendingAttendees(r.pairs.map((p) => p.id));
       for (const [calendarId, group] of byCalendar)
-        if (group.some((p) => waiting.get(p.id))) await sendAttendees(boss, { calendarId });
+        if (!initial.has(calendarId) && group.some((p) => waiting.get(p.id)))
+          await sendAttendees(boss, { calendarId });
       return r;
     },
 

@@ -349,6 +349,47 @@ describe('busy time first', () => {
     expect(broken.requests.graph.length).toBe(minimum(broken.out, 'graph'));
   }, 240_000);
 
+  it("a refresh while an initial pull writes leaves the calendar's attendees stage to that pull", async () => {
+    // Consents come one after another: each refresh queued a stage for every calendar with copies
+    // waiting for their attendees, so a calendar whose initial pull was half written got a stage
+    // that, started before the pull's own, passed over the events not written yet and left them to a
+    // second stage (10 users x 1,000 events: three calendars' stages left 10 to 24 events each)
+    const w = await world(2, 40);
+    const { pairs } = await resolvePairs(w.app);
+    const [a, b] = w.tenant.users.map((u) => u.calendarId);
+    // both calendars pulled, their attendees not read: Feishu refuses the reads
+    await faults(w.em, [
+      {
+        match: { method: 'GET', path: READS },
+        action: { status: 200, body: { code: 194001, msg: 'no permission to read attendees' } },
+      },
+    ]);
+    const first = await runSync(w.app);
+    expect(first.attendeesPending).toBeGreaterThan(0);
+    await faults(w.em, []);
+    // calendar a as while its initial pull writes (copies waiting, no cursor yet); b as a restart
+    // half way through its attendees stage (its cursor saved)
+    const ofA = pairs.filter((p) => p.feishu.id === a).map((p) => p.id);
+    await w.app.db.prisma.cursor.deleteMany({ where: { pairId: { in: ofA } } });
+    const { startBoss } = await import('../../src/jobs/boss.ts');
+    const { createWorker } = await import('../../src/app/worker.ts');
+    const { createMetrics } = await import('../../src/app/metrics.ts');
+    const { default: pino } = await import('pino');
+    const boss = await startBoss(w.app.db);
+    closers.push(() => boss.stop({ graceful: false, wait: true }));
+    const metrics = createMetrics(w.app.db, { feishu: [], google: [], graph: [] });
+    closers.push(async () => metrics.close());
+    const worker = createWorker({ app: w.app, boss, metrics, log: pino({ level: 'silent' }) });
+    await worker.refresh();
+    const queued = async (queue: 'pull' | 'attendees') =>
+      ((await boss.fetch<{ calendarId: string; includeNew?: boolean }>(queue, { batchSize: 10 })) ?? []).map(
+        (j) => j.data,
+      );
+    // a gets its pull, which starts the stage once it has listed; b its stage, to go on
+    expect((await queued('pull')).map((j) => j.calendarId).sort()).toEqual([a, b].sort());
+    expect(await queued('attendees')).toEqual([{ calendarId: b }]);
+  });
+
   it('serve: pulls of a calendar go on while its attendees stage reads, which then fills every copy', async () => {
     const w = await world(2, 160);
     await w.app.close();
