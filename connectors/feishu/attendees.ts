@@ -64,7 +64,8 @@ export async function* readAttendees(
       return e instanceof BridgeError ? e : new BridgeError('transient', String(e), { cause: e });
     }
   };
-  const results: (RemoteEvent | BridgeError | undefined)[] = new Array(events.length);
+  // a result is dropped once yielded (null): a stage of thousands of events keeps only those not yet handled
+  const results: (RemoteEvent | BridgeError | null | undefined)[] = new Array(events.length);
   let next = 0;
   let running = 0;
   let stopped = false;
@@ -92,7 +93,10 @@ export async function* readAttendees(
         continue;
       }
       const run: (RemoteEvent | BridgeError)[] = [];
-      while (head < events.length && results[head] !== undefined) run.push(results[head++]!);
+      while (head < events.length && results[head] !== undefined) {
+        run.push(results[head]!);
+        results[head++] = null;
+      }
       yield run;
     }
   } finally {
