@@ -170,8 +170,10 @@ export async function readStatus(db: SqlReader, options: StatusOptions = {}): Pr
 /** Failed pg-boss jobs (live table and archive), only when pg-boss has created its schema. */
 async function readDeadLetters(db: SqlReader, schema: string): Promise<DeadLetter[]> {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`invalid pg-boss schema name: ${schema}`);
+  // to_regclass rather than information_schema, whose views cost a cold process some 7 ms to plan
   const tables = await db.$queryRawUnsafe<{ table_name: string }[]>(
-    `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('job', 'archive')`,
+    `SELECT t AS table_name FROM unnest(ARRAY['job', 'archive']) AS t
+      WHERE to_regclass(format('%I.%I', $1::text, t)) IS NOT NULL`,
     schema,
   );
   const parts = tables.map(
