@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryConnector } from '../../test/support/memory-connector.ts';
 import { blankEvent, type CanonicalEvent, SYNC_FIELDS } from '../core/index.ts';
+import type { CalendarRef, ListOptions, RemoteEvent } from '../ports/index.ts';
 import { type Database, openDatabase } from '../store/db.ts';
 import { PrismaLinkStore } from '../store/links.ts';
 import { applyContext } from './apply.ts';
@@ -101,6 +102,35 @@ describe('pullCalendar', () => {
     expect(google.writes - writesBefore).toBe(3);
     expect(summaries(google, pairs[0])).toContain('renamed');
     expect(google.live(pairs[0].target)).toHaveLength(250);
+  });
+
+  it('says the listing came without attendees when only a pair new to the sync lists in full', async () => {
+    // Feishu as the real connector lists a full pull: every event without its attendees, read later
+    class Deferring extends MemoryConnector {
+      override async *listChanges(ref: CalendarRef, cursor: string | null, options?: ListOptions) {
+        for await (const page of super.listChanges(ref, cursor))
+          yield options?.attendees === 'defer'
+            ? { ...page, upserts: page.upserts.map((u) => ({ ...u, attendeesPending: true as const })) }
+            : page;
+      }
+      async *readAttendees(_ref: CalendarRef, events: RemoteEvent[]) {
+        yield events.map(({ attendeesPending: _, ...r }) => r);
+      }
+    }
+    const deferring = new Deferring('feishu');
+    for (let i = 0; i < 5; i++) deferring.put(cal, ev(`u${i}`));
+    const listed: boolean[] = [];
+    const withAttendees = {
+      ...deps,
+      feishu: deferring,
+      onListed: (i: { deferred: boolean }) => listed.push(i.deferred),
+    };
+    // Google synced first; then Exchange joins: its pull is full (its events wait for their
+    // attendees), Google's is incremental, and Google's listing is the calendar's last
+    await pullCalendar([pairs[0]], withAttendees);
+    expect(listed).toEqual([true]);
+    await pullCalendar([pairs[1], pairs[0]], withAttendees);
+    expect(listed).toEqual([true, true]);
   });
 
   it('a failed write is counted, keeps the cursor where it was, and succeeds on the next pull', async () => {

@@ -88,17 +88,16 @@ export async function pullCalendar(
   }
   const results: PairResult[] = [];
   let left = groups.size;
+  // the calendar is listed once every group's listing is; its events came without their attendees
+  // if any group's did (a pair new to the sync beside one already synced: only the new is full)
+  let deferred = false;
   for (const [cursor, group] of groups) {
-    // the calendar is listed once every group's listing is
     const last = --left === 0;
-    results.push(
-      ...(await pullGroup(
-        group,
-        cursor || null,
-        { ...deps, onListed: last ? deps.onListed : undefined },
-        options,
-      )),
-    );
+    const onListed = (info: { deferred: boolean }) => {
+      deferred ||= info.deferred;
+      if (last) deps.onListed?.({ deferred });
+    };
+    results.push(...(await pullGroup(group, cursor || null, { ...deps, onListed }, options)));
   }
   return results;
 }
