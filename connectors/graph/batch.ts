@@ -18,10 +18,14 @@ export interface BatchRequest {
 }
 
 export interface BatchResult {
+  /** The item's HTTP status; 0 when its batch got no answer (the connection dropped, retries spent). */
   status: number;
   headers: Record<string, string>;
   body: any;
 }
+
+/** A 2xx answer. Not `status < 300`: an item whose batch got no answer has status 0. */
+export const succeeded = (r: BatchResult | undefined): boolean => !!r && r.status >= 200 && r.status < 300;
 
 export const BATCH_LIMIT = 20;
 const MAX_ITEM_RETRIES = 4;

@@ -231,6 +231,29 @@ describe('graph connector', () => {
     expect(log.map((r: any) => `${r.method} ${r.path}`)).toEqual(['POST /v1.0/$batch']);
   });
 
+  it('an update whose batch never gets an answer fails, and is not taken as written', async () => {
+    // Found by the property test: a $batch whose connection dropped on every try gave its items
+    // status 0, which passed for success (below 300): the link took the new fingerprint, the cursor
+    // moved on, and the copy kept its old times and title
+    const ev = single('uid-n', soon(1));
+    const [a] = await conn.write(cal, [create(ev)]);
+    await control('faults', { match: { method: 'POST', path: '^/v1.0/\\$batch$' }, action: { drop: true } });
+    const [u] = await conn.write(cal, [
+      {
+        op: 'update',
+        ref: (a as any).ref,
+        event: { ...ev, summary: 'v2' },
+        tag: { pair: 'p1', key: 'uid-n_0' },
+      },
+    ]);
+    await control('faults', undefined, 'DELETE');
+    expect(u.ok).toBe(false);
+    expect((u as { error: BridgeError }).error.kind).toBe('transient');
+    const copies = await eventsInState();
+    expect(copies.map((e: any) => e.subject)).toContain('Event uid-n');
+    expect(copies.map((e: any) => e.subject)).not.toContain('v2');
+  }, 30_000);
+
   it('maps a stale update to a precondition BridgeError with the request id', async () => {
     const [a] = await conn.write(cal, [create(single('uid-c', soon(1)))]);
     const ref = (a as any).ref;

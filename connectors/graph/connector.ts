@@ -22,7 +22,7 @@ import type {
 } from '../../src/ports/connector.ts';
 import type { ChangeFeed } from '../../src/ports/feed.ts';
 import type { SeriesReader } from '../../src/ports/series.ts';
-import { BATCH_LIMIT, type BatchRequest, type BatchResult, runBatched } from './batch.ts';
+import { BATCH_LIMIT, type BatchRequest, type BatchResult, runBatched, succeeded } from './batch.ts';
 import { listChanges } from './changes.ts';
 import { calendarBase, GraphClient, type GraphClientOptions } from './client.ts';
 import { fromResponse } from './errors.ts';
@@ -122,7 +122,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
     const pages = await runBatched(client, mailbox, first, stats, background);
     for (const [k, masterId] of ids.entries()) {
       const page = pages[k];
-      if (!page || page.status >= 300) {
+      if (!succeeded(page)) {
         out.set(masterId, (failure(page, 'instances') as { error: BridgeError }).error);
         continue;
       }
@@ -274,7 +274,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
     plan.forEach(({ i, notes, cancel }, k) => {
       const r = out[k];
       const op = ops[i];
-      if (r && r.status < 300) {
+      if (succeeded(r)) {
         const ref = op.op === 'remove' ? undefined : r.body?.id ? okRef(r.body) : undefined;
         const rooms = op.op === 'remove' ? undefined : roomAnswers(r.body);
         results[i] = { ok: true, ...(ref ? { ref } : {}), ...(notes ? { note: notes } : {}), ...rooms };
@@ -321,7 +321,7 @@ export function createGraphConnector(options: GraphConnectorOptions): GraphConne
       });
       const failed = new Map<number, number>();
       res.slice(0, dels.length).forEach((r, k) => {
-        if (r.status >= 300 && r.status !== 404) failed.set(dels[k].i, (failed.get(dels[k].i) ?? 0) + 1);
+        if (!succeeded(r) && r.status !== 404) failed.set(dels[k].i, (failed.get(dels[k].i) ?? 0) + 1);
       });
       for (const [i, n] of failed) {
         const prev = results[i] as { ok: true; note?: string };

@@ -6,7 +6,7 @@
  */
 import { BridgeError, type Rsvp } from '../../src/core/index.ts';
 import type { CalendarRef, RoomAccess, RoomAnswer, RoomEntry } from '../../src/ports/index.ts';
-import { runBatched } from './batch.ts';
+import { runBatched, succeeded } from './batch.ts';
 import { GraphClient } from './client.ts';
 import { fromResponse } from './errors.ts';
 import { ORIGIN_PROPERTY, parseTag } from './mapper.ts';
@@ -80,7 +80,7 @@ export function graphRooms(client: GraphClient): RoomAccess {
       return Promise.all(
         asks.map(async (a, k): Promise<RoomEntry[] | BridgeError> => {
           const page = pages[k];
-          if (!page || page.status >= 300)
+          if (!succeeded(page))
             return fromResponse(page?.status ?? 0, page?.headers ?? {}, page?.body, 'room calendar');
           const out = entriesOf(page.body?.value);
           let next: string | undefined = page.body?.['@odata.nextLink'];

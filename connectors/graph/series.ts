@@ -13,7 +13,7 @@
 import { BridgeError, type CanonicalEvent } from '../../src/core/index.ts';
 import { expandGraphRecurrence, fromGraphRecurrence } from '../../src/core/recurrence/index.ts';
 import type { CalendarRef, SeriesReader } from '../../src/ports/index.ts';
-import { type BatchRequest, type BatchResult, runBatched } from './batch.ts';
+import { type BatchRequest, type BatchResult, runBatched, succeeded } from './batch.ts';
 import { GraphClient } from './client.ts';
 import { fromResponse } from './errors.ts';
 import { toGraph } from './mapper.ts';
@@ -101,7 +101,7 @@ export function graphSeries(client: GraphClient, stats?: { batches: number }): S
           out.set(id, []);
           continue;
         }
-        if (!master || master.status >= 300) {
+        if (!succeeded(master)) {
           out.set(id, errorOf(master, 'series master'));
           continue;
         }
@@ -110,7 +110,7 @@ export function graphSeries(client: GraphClient, stats?: { batches: number }): S
           out.set(id, []);
           continue;
         }
-        if (!first || first.status >= 300) {
+        if (!succeeded(first)) {
           out.set(id, errorOf(first, 'instances'));
           continue;
         }
