@@ -6,9 +6,10 @@
  * BENCH_WORKERS_USERS (4) x BENCH_WORKERS_EVENTS_PER_USER (2,000) events (attendees not synced), every
  * user consented before the workers start. Each user needs several of Google's per-user windows, so
  * the run is bound by the quotas the workers share rather than by this machine's cores (12 x 400 fit
- * the first windows: on 2 cores that measured the CPU serve, Postgres and the emulators share). Then 1 and then 3 `feisync serve` processes (the real CLI)
- * on a fresh Postgres schema each: seconds from their spawn until every calendar's initial sync is
- * done (its first pull run closed `ok`), events per second, and the spokes' rate-limit refusals.
+ * the first windows: on 2 cores that measured the CPU serve, Postgres and the emulators share).
+ * Then 1 and then 3 `feisync serve` processes (the real CLI) on a fresh Postgres schema each: seconds
+ * from their spawn until every calendar's initial sync is done (its first pull run closed `ok`),
+ * events per second, and the spokes' rate-limit refusals.
  * The schemas are dropped afterwards.
  */
 import { type ChildProcess, spawn } from 'node:child_process';

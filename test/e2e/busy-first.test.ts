@@ -10,18 +10,21 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type App, compose, composeSpokes, policyOf } from '../../src/app/compose.ts';
 import { generateTenant } from '../../src/app/demo/tenant.ts';
 import { control, type Emulators } from '../../src/app/emulators.ts';
+import { createMetrics } from '../../src/app/metrics.ts';
 import { resolvePairs } from '../../src/app/pairs.ts';
 import { exact, readParity } from '../../src/app/parity-run.ts';
 import { startService } from '../../src/app/serve.ts';
 import { readStatus } from '../../src/app/status.ts';
 import { runSync } from '../../src/app/sync-run.ts';
+import { createWorker } from '../../src/app/worker.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { BridgeError, formatKey } from '../../src/core/index.ts';
-import { sendPull } from '../../src/jobs/boss.ts';
+import { sendPull, startBoss } from '../../src/jobs/boss.ts';
 import type { CalendarConnector, RemoteEvent } from '../../src/ports/index.ts';
 import { type AttendeeResult, fillAttendees } from '../../src/sync/attendees.ts';
 import { distance } from '../../src/sync/nearest.ts';
@@ -371,10 +374,6 @@ describe('busy time first', () => {
     // half way through its attendees stage (its cursor saved)
     const ofA = pairs.filter((p) => p.feishu.id === a).map((p) => p.id);
     await w.app.db.prisma.cursor.deleteMany({ where: { pairId: { in: ofA } } });
-    const { startBoss } = await import('../../src/jobs/boss.ts');
-    const { createWorker } = await import('../../src/app/worker.ts');
-    const { createMetrics } = await import('../../src/app/metrics.ts');
-    const { default: pino } = await import('pino');
     const boss = await startBoss(w.app.db);
     closers.push(() => boss.stop({ graceful: false, wait: true }));
     const metrics = createMetrics(w.app.db, { feishu: [], google: [], graph: [] });
@@ -395,7 +394,6 @@ describe('busy time first', () => {
     await w.app.close();
     // every attendee read takes 5 s: the attendees stages last a while
     await faults(w.em, [{ match: { method: 'GET', path: READS }, action: { delayMs: 5000 } }]);
-    const { default: pino } = await import('pino');
     const s = await startService(loadConfig(w.configFile), w.configFile, {
       unthrottled: true,
       port: 0,
