@@ -77,6 +77,7 @@ export function createGoogleConnector(options: GoogleConnectorOptions): Calendar
     options.rate,
     options.budget,
     String(options.credentials.project_id ?? options.credentials.client_email),
+    options.batchSize ?? 100,
   );
   const retry = options.retry ?? {};
   const clients = new Map<string, JwtClient>();

@@ -18,6 +18,34 @@ async function sends(pacer: Pacer, users: string[], n: number, advanceMs: number
   return times;
 }
 
+/**
+ * One write call of `user` sending `n` requests one by one from `startMs` on (a fake clock), with what
+ * it still has to send counted as the writer counts it: the times they went.
+ */
+async function call(pacer: Pacer, user: string, n: number, startMs: number, background = false, batch = 1) {
+  const t0 = Date.now();
+  await vi.advanceTimersByTimeAsync(startMs);
+  const owed = background ? undefined : pacer.owe(user);
+  if (owed) owed.left = n;
+  const times: number[] = [];
+  await Promise.all(
+    Array.from({ length: Math.ceil(n / batch) }, (_, i) => {
+      const size = Math.min(batch, n - i * batch);
+      return pacer.within(
+        user,
+        size,
+        async () => {
+          if (owed) owed.left -= size;
+          for (let k = 0; k < size; k++) times.push(Date.now() - t0);
+        },
+        background,
+      );
+    }),
+  );
+  owed?.close();
+  return times;
+}
+
 describe('Google pacing', () => {
   it("keeps every user together under the project's quota, not only each user under theirs", async () => {
     vi.useFakeTimers();
@@ -52,5 +80,56 @@ describe('Google pacing', () => {
     );
     for (const t of times) expect(t.filter((x) => x < 1050)).toHaveLength(5);
     expect(Math.max(...times.flat())).toBeLessThan(2100);
+  });
+
+  it("spreads a user's writes evenly over the windows they need, so users who come later in the window find room", async () => {
+    vi.useFakeTimers();
+    // four users of 10 writes, 6 each and 20 together per window, each beginning a little after the
+    // one before and none announced: first come, first served would give 6, 6, 6 and 2, and the last
+    // user a third window; spread, each sends 5 in the first window and 5 in the second
+    const pacer = new Pacer({ perUser: 6, perProject: 20, windowMs: 1000 });
+    const users = ['ann', 'bob', 'cy', 'dee'];
+    const ended = Promise.all(users.map((u, i) => call(pacer, u, 10, 100 * i)));
+    await vi.advanceTimersByTimeAsync(10_000);
+    const times = await ended;
+    for (const [i, t] of times.entries()) {
+      expect(t.filter((x) => x < 100 * i + 1050)).toHaveLength(5);
+      expect(Math.max(...t)).toBeLessThan(100 * i + 2100);
+    }
+  });
+
+  it('spreads them in whole batches, so that the users together fill the window', async () => {
+    vi.useFakeTimers();
+    // four users of 98 writes in batches of 10, 60 each and 200 together per window: an even 49
+    // would be 40 in whole batches, leaving 40 of the first window unused and 232 for the second
+    const pacer = new Pacer({ perUser: 60, perProject: 200, windowMs: 1000 }, undefined, 'p', 10);
+    const ended = Promise.all(
+      ['ann', 'bob', 'cy', 'dee'].map((u, i) => call(pacer, u, 98, 100 * i, false, 10)),
+    );
+    await vi.advanceTimersByTimeAsync(10_000);
+    for (const [i, t] of (await ended).entries()) {
+      expect(t.filter((x) => x < 100 * i + 1050)).toHaveLength(50);
+      expect(Math.max(...t)).toBeLessThan(100 * i + 2100);
+    }
+  });
+
+  it("keeps a window's writes whole for a user whose writes fit it", async () => {
+    vi.useFakeTimers();
+    const pacer = new Pacer({ perUser: 6, perProject: 20, windowMs: 1000 });
+    const ended = call(pacer, 'ann', 6, 0);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(await ended).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it('sends background writes once no user has writes of their own to send', async () => {
+    vi.useFakeTimers();
+    const pacer = new Pacer({ perUser: 6, perProject: 20, windowMs: 1000 });
+    // ann's own writes take two windows; bob's attendees, in the background, wait for them all
+    const own = call(pacer, 'ann', 10, 0);
+    const background = call(pacer, 'bob', 3, 10, true);
+    await vi.advanceTimersByTimeAsync(10_000);
+    const last = Math.max(...(await own));
+    expect(last).toBeGreaterThanOrEqual(1050);
+    expect(Math.min(...(await background))).toBeGreaterThanOrEqual(last);
   });
 });

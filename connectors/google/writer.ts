@@ -156,66 +156,76 @@ export async function runWrites(
       notBefore: Date.now() + backoffMs(t.attempt, env.retry, err),
     });
   };
-  while (pending.length) {
-    const now = Date.now();
-    const ready = pending.filter((t) => t.notBefore <= now);
-    if (!ready.length) {
-      await sleep(Math.min(...pending.map((t) => t.notBefore)) - now);
-      continue;
-    }
-    const next: Task[] = pending.filter((t) => t.notBefore > now);
-    const chunks: Task[][] = [];
-    for (let i = 0; i < ready.length; i += size) chunks.push(ready.slice(i, i + size));
-    const runChunk = async (chunk: Task[]) => {
-      let replies: Reply[];
-      try {
-        const jwt = env.jwt(calendar.owner);
-        // the token first: its round trip must not come between the count and the send
-        await jwt.getAccessToken();
-        replies = await env.pacer.within(
-          calendar.owner,
-          chunk.length,
-          () =>
-            sendBatch(
-              jwt,
-              env.rootUrl,
-              chunk.map((t) => t.step.call),
-            ),
-          options.background,
-        );
-      } catch (e) {
-        const err = fromThrown(e);
-        const reauth = unauthorized(err.status);
-        for (const t of chunk) {
-          if (reauth) next.push(t);
-          else if (err.retryable) again(t, err);
-          else results[t.index] = { ok: false, error: err };
-        }
-        return;
+  // what this call still has to send, so that the pacer spreads the user's writes over their
+  // windows (background writes wait for them and are not counted)
+  const owed = options.background ? undefined : env.pacer.owe(calendar.owner, options.queued);
+  try {
+    while (pending.length) {
+      if (owed) owed.left = pending.length;
+      const now = Date.now();
+      const ready = pending.filter((t) => t.notBefore <= now);
+      if (!ready.length) {
+        await sleep(Math.min(...pending.map((t) => t.notBefore)) - now);
+        continue;
       }
-      const reauth = replies.some((r) => r.status === 401) && unauthorized(401);
-      for (const [i, t] of chunk.entries()) {
-        const r = replies[i];
-        if (r.status === 401 && reauth) {
-          next.push(t);
-          continue;
+      const next: Task[] = pending.filter((t) => t.notBefore > now);
+      const chunks: Task[][] = [];
+      for (let i = 0; i < ready.length; i += size) chunks.push(ready.slice(i, i + size));
+      const runChunk = async (chunk: Task[]) => {
+        let replies: Reply[];
+        try {
+          const jwt = env.jwt(calendar.owner);
+          // the token first: its round trip must not come between the count and the send
+          await jwt.getAccessToken();
+          replies = await env.pacer.within(
+            calendar.owner,
+            chunk.length,
+            () => {
+              if (owed) owed.left -= chunk.length;
+              return sendBatch(
+                jwt,
+                env.rootUrl,
+                chunk.map((t) => t.step.call),
+              );
+            },
+            options.background,
+          );
+        } catch (e) {
+          const err = fromThrown(e);
+          const reauth = unauthorized(err.status);
+          for (const t of chunk) {
+            if (reauth) next.push(t);
+            else if (err.retryable) again(t, err);
+            else results[t.index] = { ok: false, error: err };
+          }
+          return;
         }
-        if (retryable(r)) {
-          again(t, toBridgeError(r.status || undefined, r.body, r.headers));
-          continue;
+        const reauth = replies.some((r) => r.status === 401) && unauthorized(401);
+        for (const [i, t] of chunk.entries()) {
+          const r = replies[i];
+          if (r.status === 401 && reauth) {
+            next.push(t);
+            continue;
+          }
+          if (retryable(r)) {
+            again(t, toBridgeError(r.status || undefined, r.body, r.headers));
+            continue;
+          }
+          const out = t.step.onReply(r);
+          if ('done' in out) results[t.index] = out.done;
+          else next.push({ ...t, step: out.next, notBefore: 0 });
         }
-        const out = t.step.onReply(r);
-        if ('done' in out) results[t.index] = out.done;
-        else next.push({ ...t, step: out.next, notBefore: 0 });
+      };
+      for (let i = 0; i < chunks.length; i += env.concurrency) {
+        await Promise.all(chunks.slice(i, i + env.concurrency).map(runChunk));
       }
-    };
-    for (let i = 0; i < chunks.length; i += env.concurrency) {
-      await Promise.all(chunks.slice(i, i + env.concurrency).map(runChunk));
+      const at = Math.max(0, ...retrying.map((t) => t.notBefore));
+      for (const t of retrying) next.push({ ...t, notBefore: at });
+      retrying = [];
+      pending = next;
     }
-    const at = Math.max(0, ...retrying.map((t) => t.notBefore));
-    for (const t of retrying) next.push({ ...t, notBefore: at });
-    retrying = [];
-    pending = next;
+  } finally {
+    owed?.close();
   }
   return results;
 }

@@ -46,6 +46,21 @@ export class LocalBudget implements RateBudget {
     return at - now;
   }
 
+  /** Requests of `key` counted in the last `ms` before `now` (under a window of that length). */
+  count(key: string, ms: number, now = Date.now()): number {
+    const log = this.logs.get(`${key}\u0000${ms}`);
+    if (!log) return 0;
+    // the log is in time order: the first inside the window, found by halving
+    let lo = 0;
+    let hi = log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (log[mid] > now - ms) hi = mid;
+      else lo = mid + 1;
+    }
+    return log.length - lo;
+  }
+
   /** Counts `n` requests of `key` sent at `now`. */
   record(key: string, windows: readonly RateWindow[], now = Date.now(), n = 1) {
     for (const w of windows) {
@@ -160,6 +175,11 @@ export class AnsweredView {
       // an answer frees room only for the lines held by unanswered requests; the others wait on timers
       for (const line of this.lines.values()) if (!line.timer) this.pump(line);
     }
+  }
+
+  /** Requests of `key` in its window of `ms` as this view counts them: unanswered, and answered within it. */
+  used(key: string, ms: number, now = Date.now()): number {
+    return (this.inFlight.get(key) ?? 0) + this.answered.count(key, ms, now);
   }
 
   /** Lets every waiting line look again now (a share grew). */

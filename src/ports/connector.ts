@@ -135,6 +135,13 @@ export interface WriteOptions {
    * the spokes at the spokes' own write rate.
    */
   background?: boolean;
+  /**
+   * Writes of the same run still to come to this calendar after these (Infinity while they are not
+   * all known; read when needed). A connector whose owners share a quota spreads an owner's writes
+   * over the windows they need instead of taking a whole window at once, leaving owners who come
+   * later their share of it.
+   */
+  queued?: () => number;
 }
 
 export interface CalendarInfo {

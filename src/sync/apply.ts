@@ -79,6 +79,8 @@ export interface ApplyContext {
   fullPull?: string;
   /** Writes that yield to others of the same budget (see WriteOptions.background). */
   background?: boolean;
+  /** Writes of this run still to come to the pair after those being written (see WriteOptions.queued). */
+  queued?: () => number;
 }
 
 /** Writes creates and updates; `links` (keyed `uid_originalTime`) is updated with the new refs. */
@@ -238,6 +240,7 @@ async function write(ctx: ApplyContext, ops: WriteOp[]): Promise<WriteResult[]> 
       notify: ctx.policy.invitations === 'send',
       ...(ctx.fullPull ? { fullPull: ctx.fullPull } : {}),
       ...(ctx.background ? { background: true } : {}),
+      ...(ctx.queued ? { queued: ctx.queued } : {}),
     });
   } catch (e) {
     // a connector should answer per op; if the whole call failed, every op failed the same way

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryConnector } from '../../test/support/memory-connector.ts';
 import { blankEvent, type CanonicalEvent, SYNC_FIELDS } from '../core/index.ts';
-import type { CalendarRef, ListOptions, RemoteEvent } from '../ports/index.ts';
+import type { CalendarRef, ListOptions, RemoteEvent, WriteOp, WriteOptions } from '../ports/index.ts';
 import { type Database, openDatabase } from '../store/db.ts';
 import { PrismaLinkStore } from '../store/links.ts';
 import { applyContext } from './apply.ts';
@@ -217,6 +217,33 @@ describe('pullCalendar', () => {
     const stored = google.live(pairs[0].target);
     const master = stored.find((s) => s.event.key.uid === 'series' && s.event.key.originalTime === 0)!;
     expect(stored.filter((s) => s.parent === master.id)).toHaveLength(3);
+  });
+
+  it('tells the spoke how many writes are still to come: unknown until the last page is listed, then what the pull holds', async () => {
+    // what a spoke whose owners share a quota is told at each write call (WriteOptions.queued)
+    class Told extends MemoryConnector {
+      told: [number, number][] = [];
+      override async write(ref: CalendarRef, ops: WriteOp[], options?: WriteOptions) {
+        this.told.push([ops.length, options?.queued?.() ?? -1]);
+        return super.write(ref, ops);
+      }
+    }
+    const told = new Told('google');
+    told.capabilities = { writesPerRequest: 10 };
+    feishu.pageSize = 30;
+    // pages 1 and 2: 30 events each; page 3 (the last, listed while page 2 is written): a series,
+    // its 3 exceptions (they wait for it) and 6 events
+    for (let i = 0; i < 60; i++) feishu.put(cal, ev(`u${i}`));
+    feishu.put(cal, { ...ev('series', 'weekly'), recurrence: ['RRULE:FREQ=WEEKLY'] });
+    for (let d = 1; d <= 3; d++) feishu.put(cal, ev('series', `moved ${d}`, NOW + d * 7 * 86_400));
+    for (let i = 60; i < 66; i++) feishu.put(cal, ev(`u${i}`));
+    await pullCalendar([pairs[0]], { ...deps, spokes: { google: told } });
+    expect(told.told).toEqual([
+      [30, Infinity],
+      [30, 10],
+      [7, 3],
+      [3, 0],
+    ]);
   });
 
   it("a write held for a full request is replaced by a later page's action for the same key", async () => {

@@ -109,7 +109,10 @@ async function pullGroup(
   options: PullOptions,
 ): Promise<PairResult[]> {
   const feishuCal = pairs[0].feishu;
-  const runs = pairs.map((pair) => newRun(pair, deps));
+  // how many writes are still to come is known once the last page is listed (it carries the
+  // cursor): those the pipes hold and those of that page if it waits to be written
+  const listing = { done: false, ahead: 0 };
+  const runs = pairs.map((pair) => newRun(pair, deps, listing));
   const seen = new Set<string>();
   let full = cursor === null;
   // one id per full pull: connectors look up unlinked copies once per pull (WriteOptions.fullPull)
@@ -126,24 +129,39 @@ async function pullGroup(
     deps.feishu
       .listChanges(feishuCal, from, defer() ? { attendees: 'defer' } : undefined)
       [Symbol.asyncIterator]();
+  let pages = list(cursor);
+  const listNext = () => {
+    const p = pages.next();
+    p.then(
+      (r) => {
+        if (!r.done && r.value.cursor !== undefined) {
+          listing.done = true;
+          listing.ahead = r.value.upserts.length + r.value.removals.length;
+        }
+      },
+      () => {},
+    );
+    return p;
+  };
   let deferred = false;
   try {
-    let pages = list(cursor);
-    let next = pages.next();
+    let next = listNext();
     for (;;) {
       const { value: page, done } = await next;
       if (done) break;
+      listing.ahead = 0;
       if (page.expired) {
         if (full) throw new Error('Feishu refused a full listing as expired');
         // the sync token expired: drop it, list everything and diff against the links
         full = true;
+        listing.done = false;
         for (const run of runs) run.ctx.fullPull = fullPull();
         pages = list(null);
-        next = pages.next();
+        next = listNext();
         continue;
       }
       // the next page is listed while this one is written; the listing is complete when it says done
-      next = pages.next();
+      next = listNext();
       next.then(
         (r) => r.done && deps.onListed?.({ deferred }),
         () => {},
@@ -160,6 +178,7 @@ async function pullGroup(
   } catch (e) {
     readError = e instanceof Error ? e.message : String(e);
   }
+  listing.done = true;
 
   return Promise.all(
     runs.map(async (run) => {
@@ -216,9 +235,11 @@ async function pullGroup(
   );
 }
 
-function newRun(pair: Pair, deps: PullDeps): PairRun {
-  const ctx = { ...applyContext(pair, deps), holders: [] };
-  return { ctx, awaiting: 0, deletes: [], pipe: new WritePipe(ctx), plan: [] };
+function newRun(pair: Pair, deps: PullDeps, listing: { done: boolean; ahead: number }): PairRun {
+  const ctx: ApplyContext = { ...applyContext(pair, deps), holders: [] };
+  const pipe = new WritePipe(ctx);
+  ctx.queued = () => (listing.done ? pipe.held + listing.ahead : Infinity);
+  return { ctx, awaiting: 0, deletes: [], pipe, plan: [] };
 }
 
 async function applyPage(

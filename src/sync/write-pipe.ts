@@ -25,6 +25,11 @@ export class WritePipe {
     this.size = Math.max(1, ctx.connector.capabilities?.writesPerRequest ?? 1);
   }
 
+  /** Writes held (not yet handed to the spoke). */
+  get held(): number {
+    return this.ready.size + this.waiting.size;
+  }
+
   /** Holds `actions` (diffed against `links`, which holds their links and their masters'). */
   add(actions: WriteAction[], links: Map<string, Link>) {
     for (const a of actions) {
