@@ -84,6 +84,11 @@ export function createWorker(ctx: WorkerContext): Worker {
   const subscribed = new Set<string>();
   /** Oldest change event not yet pulled, per calendar (a queued pull absorbs later sends). */
   const waiting = new Map<string, number>();
+  /** The pairs of each calendar whose pull runs in this process now. */
+  const pulling = new Map<string, Set<string>>();
+  /** A pull running here covers every pair the calendar has now (another would only be deferred). */
+  const covered = (calendarId: string) =>
+    byCalendar.get(calendarId)?.every((p) => pulling.get(calendarId)?.has(p.id)) ?? false;
 
   async function subscribe(pairs: Pair[]) {
     for (const p of pairs) {
@@ -177,8 +182,11 @@ export function createWorker(ctx: WorkerContext): Worker {
         ...fresh.map((p) => p.feishu.id),
         ...r.pairs.filter((p) => reconsented.includes(p.feishu.owner)).map((p) => p.feishu.id),
       ]);
+      // not a calendar whose initial pull is under way here for the same pairs: sent again, it would
+      // wait for that pull's lock, sent again every two seconds for as long as that pull writes
       for (const calendarId of byCalendar.keys())
-        if (pulls === 'all' || wanted.has(calendarId)) await sendPull(boss, calendarId);
+        if ((pulls === 'all' || wanted.has(calendarId)) && !covered(calendarId))
+          await sendPull(boss, calendarId);
       // attendees still to add (a restart in the middle of the stage): on with them. Not on a calendar
       // whose initial pull has not ended: that pull starts the stage once it has listed, one that also
       // reads the events it has not written yet; a stage started here would leave those to another
@@ -204,6 +212,7 @@ export function createWorker(ctx: WorkerContext): Worker {
           receivedAt = Math.min(job.data.receivedAt ?? Infinity, waiting.get(calendarId) ?? Infinity);
           waiting.delete(calendarId);
           const policy = policyOf(app.config);
+          pulling.set(calendarId, new Set(group.map((p) => p.id)));
           const results = await pullCalendar(group, {
             ...deps(),
             deleteBudget: { remaining: policy.maxDeletesPerRun },
@@ -215,7 +224,7 @@ export function createWorker(ctx: WorkerContext): Worker {
                 log.warn({ calendar: calendarId, err: (e as Error).message }, 'attendees stage not queued'),
               );
             },
-          });
+          }).finally(() => pulling.delete(calendarId));
           const held = results.filter((r) => r.held).map((r) => ({ pair: r.pair.id, held: r.held }));
           const failures = results.flatMap((r) => r.failures.map((f) => ({ pair: r.pair.id, ...f })));
           return {

@@ -21,10 +21,10 @@ import { exact, readParity } from '../../src/app/parity-run.ts';
 import { startService } from '../../src/app/serve.ts';
 import { readStatus } from '../../src/app/status.ts';
 import { runSync } from '../../src/app/sync-run.ts';
-import { createWorker } from '../../src/app/worker.ts';
+import { createWorker, type PullJob } from '../../src/app/worker.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { BridgeError, formatKey } from '../../src/core/index.ts';
-import { sendPull, startBoss } from '../../src/jobs/boss.ts';
+import { type Job, sendPull, startBoss } from '../../src/jobs/boss.ts';
 import type { CalendarConnector, RemoteEvent } from '../../src/ports/index.ts';
 import { type AttendeeResult, fillAttendees } from '../../src/sync/attendees.ts';
 import { distance } from '../../src/sync/nearest.ts';
@@ -388,6 +388,38 @@ describe('busy time first', () => {
     expect((await queued('pull')).map((j) => j.calendarId).sort()).toEqual([a, b].sort());
     expect(await queued('attendees')).toEqual([{ calendarId: b }]);
   });
+
+  it('a refresh sends no pull for a calendar whose initial pull runs here for the same pairs', async () => {
+    // Each consent refreshes every calendar still without its cursor: one whose initial pull was
+    // under way got a second pull, which found the lock taken and came back every two seconds for
+    // as long as the first wrote (950 deferred pulls in the 20-user initial sync)
+    const w = await world(2, 40);
+    const [a, b] = w.tenant.users.map((u) => u.calendarId);
+    // Google answers every write after 1.5 s: a's initial pull lasts a while
+    await control(w.em.google, 'faults', [
+      { match: { method: 'POST', path: '/batch/.*' }, action: { delayMs: 1500 } },
+    ]);
+    const boss = await startBoss(w.app.db);
+    closers.push(() => boss.stop({ graceful: false, wait: true }));
+    const metrics = createMetrics(w.app.db, { feishu: [], google: [], graph: [] });
+    closers.push(async () => metrics.close());
+    const worker = createWorker({ app: w.app, boss, metrics, log: pino({ level: 'silent' }) });
+    await worker.refresh([], 'new');
+    const queued = async () =>
+      ((await boss.fetch<{ calendarId: string }>('pull', { batchSize: 10 })) ?? []).map(
+        (j) => j.data.calendarId,
+      );
+    expect((await queued()).sort()).toEqual([a, b].sort());
+    const pulled = worker.pull({ data: { calendarId: a } } as Job<PullJob>);
+    const google = async () => (await (await fetch(`${w.em.google}/_emulator/requests`)).json()) as unknown[];
+    await until('a writing', async () => (await google()).length > 0);
+    await worker.refresh([], 'new');
+    // b is still without its cursor (its pull was taken above and not run): sent again; a is not
+    expect(await queued()).toEqual([b]);
+    await pulled;
+    await worker.refresh([], 'new');
+    expect(await queued()).toEqual([b]);
+  }, 120_000);
 
   it('serve: pulls of a calendar go on while its attendees stage reads, which then fills every copy', async () => {
     const w = await world(2, 160);
