@@ -83,6 +83,15 @@ const summaries = (c: MemoryConnector, pair: Pair) =>
     .map((s) => s.event.summary)
     .sort();
 
+/** A spoke that records, at each write call, its writes and how many it is told are still to come. */
+class Told extends MemoryConnector {
+  told: [number, number][] = [];
+  override async write(ref: CalendarRef, ops: WriteOp[], options?: WriteOptions) {
+    this.told.push([ops.length, options?.queued?.() ?? -1]);
+    return super.write(ref, ops);
+  }
+}
+
 describe('pullCalendar', () => {
   it('initial sync fans out to every spoke, then an incremental pull writes only the changes', async () => {
     for (let i = 0; i < 250; i++) feishu.put(cal, ev(`u${i}`));
@@ -220,14 +229,6 @@ describe('pullCalendar', () => {
   });
 
   it('tells the spoke how many writes are still to come: unknown until the last page is listed, then what the pull holds', async () => {
-    // what a spoke whose owners share a quota is told at each write call (WriteOptions.queued)
-    class Told extends MemoryConnector {
-      told: [number, number][] = [];
-      override async write(ref: CalendarRef, ops: WriteOp[], options?: WriteOptions) {
-        this.told.push([ops.length, options?.queued?.() ?? -1]);
-        return super.write(ref, ops);
-      }
-    }
     const told = new Told('google');
     told.capabilities = { writesPerRequest: 10 };
     feishu.pageSize = 30;
@@ -243,6 +244,30 @@ describe('pullCalendar', () => {
       [30, 10],
       [7, 3],
       [3, 0],
+    ]);
+  });
+
+  it('begins writing a page once the next is listed, so the first write of a two-page calendar knows the rest', async () => {
+    // Feishu answers a page 50 ms after it is asked for (the first at once)
+    class Slow extends MemoryConnector {
+      override async *listChanges(ref: CalendarRef, cursor: string | null) {
+        let first = true;
+        for await (const page of super.listChanges(ref, cursor)) {
+          if (!first) await new Promise((r) => setTimeout(r, 50));
+          first = false;
+          yield page;
+        }
+      }
+    }
+    const slow = new Slow('feishu');
+    slow.pageSize = 30;
+    for (let i = 0; i < 40; i++) slow.put(cal, ev(`u${i}`));
+    const told = new Told('google');
+    told.capabilities = { writesPerRequest: 10 };
+    await pullCalendar([pairs[0]], { ...deps, feishu: slow, spokes: { google: told } });
+    expect(told.told).toEqual([
+      [30, 10],
+      [10, 0],
     ]);
   });
 

@@ -166,6 +166,9 @@ async function pullGroup(
         (r) => r.done && deps.onListed?.({ deferred }),
         () => {},
       );
+      // a page's writes begin once the next page is listed (one request, far shorter than the
+      // writes): if that is the last, the spokes know from the first write how many are to come
+      if (page.cursor === undefined) await next.catch(() => {});
       deferred ||= page.upserts.some((u) => u.attendeesPending);
       const removals = page.removals.map((r) => r.key).filter((k): k is InstanceKey => !!k);
       if (full) for (const u of page.upserts) seen.add(formatKey(u.event.key));
