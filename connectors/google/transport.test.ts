@@ -35,10 +35,10 @@ async function call(pacer: Pacer, user: string, n: number, startMs: number, back
         user,
         size,
         async () => {
-          if (owed) owed.left -= size;
           for (let k = 0; k < size; k++) times.push(Date.now() - t0);
         },
         background,
+        owed,
       );
     }),
   );
@@ -111,6 +111,40 @@ describe('Google pacing', () => {
       expect(t.filter((x) => x < 100 * i + 1050)).toHaveLength(50);
       expect(Math.max(...t)).toBeLessThan(100 * i + 2100);
     }
+  });
+
+  it("counts a batch given room as the window's, no longer as the call's, as the writer sends them four at a time", async () => {
+    vi.useFakeTimers();
+    // 105 writes in batches of 10, four batches at a time as the writer sends them: 50 in the first
+    // window. Counted twice while between room and send, the second group's batches looked like 115
+    // writes still to go, and the user took 60
+    const pacer = new Pacer({ perUser: 60, perProject: 1000, windowMs: 1000 }, undefined, 'p', 10);
+    const t0 = Date.now();
+    const owed = pacer.owe('ann');
+    owed.left = 105;
+    const times: number[] = [];
+    const sizes = Array.from({ length: 11 }, (_, i) => (i < 10 ? 10 : 5));
+    const ended = (async () => {
+      for (let i = 0; i < sizes.length; i += 4)
+        await Promise.all(
+          sizes.slice(i, i + 4).map((n) =>
+            pacer.within(
+              'ann',
+              n,
+              async () => {
+                for (let k = 0; k < n; k++) times.push(Date.now() - t0);
+              },
+              false,
+              owed,
+            ),
+          ),
+        );
+      owed.close();
+    })();
+    await vi.advanceTimersByTimeAsync(5000);
+    await ended;
+    expect(times.filter((t) => t < 1050)).toHaveLength(50);
+    expect(times).toHaveLength(105);
   });
 
   it("keeps a window's writes whole for a user whose writes fit it", async () => {

@@ -37,8 +37,8 @@ export function backoffMs(attempt: number, o: RetryOptions, err?: BridgeError): 
 }
 
 /**
- * What one write call still has to send (`left`), counted down as its batches go; `close` when
- * the call ends.
+ * What one write call still has to send (`left`), counted down by `within` as each of its batches
+ * is given room; `close` when the call ends.
  */
 export interface Owed {
   left: number;
@@ -200,16 +200,31 @@ export class Pacer {
   /**
    * Runs `send` (`n` requests of `user`) once they fit the user's and the project's windows;
    * `background`: once no user has writes of their own to send, and after the other sends waiting
-   * for those windows.
+   * for those windows. `owed`: the write call's count, less `n` once they are given room (from then
+   * the window counts them).
    */
-  async within<T>(user: string, n: number, send: () => Promise<T>, background = false): Promise<T> {
-    if (this.limit <= 0 || n <= 0) return send();
+  async within<T>(
+    user: string,
+    n: number,
+    send: () => Promise<T>,
+    background = false,
+    owed?: Owed,
+  ): Promise<T> {
+    if (this.limit <= 0 || n <= 0) {
+      if (owed) owed.left -= n;
+      return send();
+    }
     // looked at again every half second: runs end without telling
     while (background && this.busy()) await sleep(BUSY_LOOK_MS);
     const who = user.toLowerCase();
     this.active.set(who, (this.active.get(who) ?? 0) + 1);
     try {
-      return await this.view.run(this.limits(who), n, send, background);
+      const admitted = owed
+        ? () => {
+            owed.left -= n;
+          }
+        : undefined;
+      return await this.view.run(this.limits(who), n, send, background, admitted);
     } finally {
       const left = this.active.get(who)! - 1;
       if (left > 0) this.active.set(who, left);

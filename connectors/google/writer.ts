@@ -180,15 +180,14 @@ export async function runWrites(
           replies = await env.pacer.within(
             calendar.owner,
             chunk.length,
-            () => {
-              if (owed) owed.left -= chunk.length;
-              return sendBatch(
+            () =>
+              sendBatch(
                 jwt,
                 env.rootUrl,
                 chunk.map((t) => t.step.call),
-              );
-            },
+              ),
             options.background,
+            owed,
           );
         } catch (e) {
           const err = fromThrown(e);

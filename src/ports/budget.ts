@@ -161,8 +161,15 @@ export class AnsweredView {
    * Runs `send` (`n` requests, a batch's parts counted one each) once every limit has room;
    * `background`: after every other send waiting for any of the same limits.
    */
-  async run<T>(limits: readonly Limit[], n: number, send: () => Promise<T>, background = false): Promise<T> {
-    await this.room(limits, n, background);
+  async run<T>(
+    limits: readonly Limit[],
+    n: number,
+    send: () => Promise<T>,
+    background = false,
+    /** Told the moment the send is given its room (counted unanswered), before it goes. */
+    admitted?: () => void,
+  ): Promise<T> {
+    await this.room(limits, n, background, admitted);
     try {
       for (const l of limits) await this.budget.take(l.key, l.windows, n);
       return await send();
@@ -191,7 +198,12 @@ export class AnsweredView {
     }
   }
 
-  private room(limits: readonly Limit[], n: number, background: boolean): Promise<void> {
+  private room(
+    limits: readonly Limit[],
+    n: number,
+    background: boolean,
+    admitted?: () => void,
+  ): Promise<void> {
     const id = limits.map((l) => l.key).join('\u0000');
     let line = this.lines.get(id);
     if (!line) {
@@ -200,7 +212,11 @@ export class AnsweredView {
     }
     const waiting = line.waiting;
     const mine = new Promise<void>((resolve) => {
-      const entry = { limits, n, resolve, background };
+      const go = () => {
+        admitted?.();
+        resolve();
+      };
+      const entry = { limits, n, resolve: go, background };
       if (background) waiting.push(entry);
       else {
         // ahead of the line's background sends, behind its other ones
