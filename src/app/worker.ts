@@ -5,6 +5,7 @@
  * lock taken re-queues itself a moment later and the queue's singleton key folds it into any pull
  * already waiting.
  */
+import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { type AttendeesJob, type Boss, type Job, sendAttendees, sendPull } from '../jobs/boss.ts';
 import { roomLedger } from '../store/bookings.ts';
@@ -90,20 +91,32 @@ export function createWorker(ctx: WorkerContext): Worker {
   const covered = (calendarId: string) =>
     byCalendar.get(calendarId)?.every((p) => pulling.get(calendarId)?.has(p.id)) ?? false;
 
+  /**
+   * Subscribes to the changes of the pairs' owners and calendars not subscribed yet: eight owners at
+   * a time (each new one costs two requests before their pulls are sent; one after another, the
+   * last of four consents given together waited three seconds for the others').
+   */
   async function subscribe(pairs: Pair[]) {
-    for (const p of pairs) {
-      const { owner, id } = p.feishu;
-      const keys = [`list|${owner}`, `events|${owner}|${id}`];
-      if (keys.every((k) => subscribed.has(k))) continue;
-      try {
-        if (!subscribed.has(keys[0])) await app.feishu.subscribeCalendarList(owner);
-        subscribed.add(keys[0]);
-        if (!subscribed.has(keys[1])) await app.feishu.subscribeEvents(owner, id);
-        subscribed.add(keys[1]);
-      } catch (e) {
-        log.warn({ user: p.userKey, calendar: id, err: (e as Error).message }, 'subscription failed');
-      }
-    }
+    const byOwner = new Map<string, Pair[]>();
+    for (const p of pairs) byOwner.set(p.feishu.owner, [...(byOwner.get(p.feishu.owner) ?? []), p]);
+    const queue = new PQueue({ concurrency: 8 });
+    await queue.addAll(
+      [...byOwner.values()].map((own) => async () => {
+        for (const p of own) {
+          const { owner, id } = p.feishu;
+          const keys = [`list|${owner}`, `events|${owner}|${id}`];
+          if (keys.every((k) => subscribed.has(k))) continue;
+          try {
+            if (!subscribed.has(keys[0])) await app.feishu.subscribeCalendarList(owner);
+            subscribed.add(keys[0]);
+            if (!subscribed.has(keys[1])) await app.feishu.subscribeEvents(owner, id);
+            subscribed.add(keys[1]);
+          } catch (e) {
+            log.warn({ user: p.userKey, calendar: id, err: (e as Error).message }, 'subscription failed');
+          }
+        }
+      }),
+    );
   }
 
   /** What a calendar's sync steps need of the app. */

@@ -62,7 +62,7 @@ async function world(users: number, events: number, options: { singles?: boolean
 const requests = async (
   em: Emulators,
   since = 0,
-): Promise<{ seq: number; method: string; path: string; status: number }[]> =>
+): Promise<{ seq: number; method: string; path: string; status: number; at: number; ms: number }[]> =>
   (await fetch(`${em.feishu}/_emulator/requests?since=${since}`)).json() as any;
 
 /**
@@ -419,6 +419,26 @@ describe('busy time first', () => {
     await pulled;
     await worker.refresh([], 'new');
     expect(await queued()).toEqual([b]);
+  }, 120_000);
+
+  it('a refresh subscribes to the changes of several new users side by side', async () => {
+    // each subscription answered after 300 ms: one after another, a user's pulls waited for every
+    // user before them
+    const w = await world(4, 40);
+    await faults(w.em, [{ match: { method: 'POST', path: 'subscription$' }, action: { delayMs: 300 } }]);
+    const boss = await startBoss(w.app.db);
+    closers.push(() => boss.stop({ graceful: false, wait: true }));
+    const metrics = createMetrics(w.app.db, { feishu: [], google: [], graph: [] });
+    closers.push(async () => metrics.close());
+    const worker = createWorker({ app: w.app, boss, metrics, log: pino({ level: 'silent' }) });
+    const since = (await requests(w.em)).at(-1)?.seq ?? 0;
+    await worker.refresh([], 'new');
+    const subs = (await requests(w.em, since)).filter((r) => r.path.endsWith('subscription'));
+    // two per user (their calendar list, their calendar's events)
+    expect(subs).toHaveLength(8);
+    // some began before an earlier one was answered
+    const overlapping = subs.filter((b, i) => subs.slice(0, i).some((a) => b.at < a.at + a.ms));
+    expect(overlapping.length).toBeGreaterThanOrEqual(3);
   }, 120_000);
 
   it('serve: pulls of a calendar go on while its attendees stage reads, which then fills every copy', async () => {
