@@ -271,6 +271,32 @@ describe('pullCalendar', () => {
     ]);
   });
 
+  it('tells the spoke nothing more is to come once the pull has ended, even when a failed save left writes held', async () => {
+    // the links of a series master cannot be saved: its three exceptions stay held in the pipe. A
+    // count still above 0 afterwards kept the spoke's background writes waiting for good
+    let queued: (() => number) | undefined;
+    class Keeps extends MemoryConnector {
+      override async write(ref: CalendarRef, ops: WriteOp[], options?: WriteOptions) {
+        queued ??= options?.queued;
+        return super.write(ref, ops);
+      }
+    }
+    const keeps = new Keeps('google');
+    keeps.capabilities = { writesPerRequest: 10 };
+    feishu.put(cal, { ...ev('series', 'weekly'), recurrence: ['RRULE:FREQ=WEEKLY'] });
+    for (let d = 1; d <= 3; d++) feishu.put(cal, ev('series', `moved ${d}`, NOW + d * 7 * 86_400));
+    const store = deps.store;
+    const failing = Object.assign(Object.create(store), {
+      save: async () => {
+        throw new Error('database unavailable');
+      },
+    });
+    await expect(
+      pullCalendar([pairs[0]], { ...deps, store: failing, spokes: { google: keeps } }),
+    ).rejects.toThrow('database unavailable');
+    expect(queued?.()).toBe(0);
+  });
+
   it("a write held for a full request is replaced by a later page's action for the same key", async () => {
     google.capabilities = { writesPerRequest: 10 };
     const pipe = new WritePipe(applyContext(pairs[0], deps));

@@ -59,6 +59,13 @@ export interface PullOptions {
   dryRun?: boolean;
 }
 
+/** A pull's listing: complete (the last page listed), that page's events if not written yet, the pull over. */
+interface Listing {
+  done: boolean;
+  ahead: number;
+  ended: boolean;
+}
+
 interface PairRun {
   ctx: ApplyContext;
   awaiting: number;
@@ -111,7 +118,7 @@ async function pullGroup(
   const feishuCal = pairs[0].feishu;
   // how many writes are still to come is known once the last page is listed (it carries the
   // cursor): those the pipes hold and those of that page if it waits to be written
-  const listing = { done: false, ahead: 0 };
+  const listing: Listing = { done: false, ahead: 0, ended: false };
   const runs = pairs.map((pair) => newRun(pair, deps, listing));
   const seen = new Set<string>();
   let full = cursor === null;
@@ -183,6 +190,7 @@ async function pullGroup(
   }
   listing.done = true;
 
+  // once the pull has ended, nothing more is to come from it, whatever a failed write left held
   return Promise.all(
     runs.map(async (run) => {
       const { ctx } = run;
@@ -235,13 +243,15 @@ async function pullGroup(
         awaitingAttendees: run.awaiting,
       };
     }),
-  );
+  ).finally(() => {
+    listing.ended = true;
+  });
 }
 
-function newRun(pair: Pair, deps: PullDeps, listing: { done: boolean; ahead: number }): PairRun {
+function newRun(pair: Pair, deps: PullDeps, listing: Listing): PairRun {
   const ctx: ApplyContext = { ...applyContext(pair, deps), holders: [] };
   const pipe = new WritePipe(ctx);
-  ctx.queued = () => (listing.done ? pipe.held + listing.ahead : Infinity);
+  ctx.queued = () => (listing.ended ? 0 : listing.done ? pipe.held + listing.ahead : Infinity);
   return { ctx, awaiting: 0, deletes: [], pipe, plan: [] };
 }
 
