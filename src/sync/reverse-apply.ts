@@ -264,6 +264,12 @@ export async function applyChange(run: ReverseRun, r: RemoteEvent, key: Instance
       }
     }
   }
+  // Feishu read back after our write holds more than it (the owner changed it meanwhile): the copy
+  // takes Feishu's state now, else the link would call both sides settled while they differ
+  if (!toSpoke && after && after !== now) {
+    const read = project(after, run.policy);
+    toSpoke = 'event' in read && read.fingerprint !== spokeProj.fingerprint;
+  }
   let spokeRef: RemoteRef = r.ref;
   let spokeEv: CanonicalEvent = spokeProj.event;
   if (toSpoke) {

@@ -131,6 +131,42 @@ describe('two-way sync through feisync sync', () => {
     await quiet();
   });
 
+  it('an answer given in Feishu while one from Google is carried there wins on every side', async () => {
+    const copy = (await copyOf(w, pairs.google, invitation))!;
+    const me = user().googleEmail;
+    const { calendarFor } = await import('../../connectors/google/emulator/testkit.ts');
+    const api = calendarFor(w.em.google, me);
+    const g = (await api.events.get({ calendarId: me, eventId: copy.ref.id })).data;
+    await api.events.patch({
+      calendarId: me,
+      eventId: copy.ref.id,
+      requestBody: {
+        attendees: g.attendees!.map((a) => (a.email === me ? { ...a, responseStatus: 'tentative' } : a)),
+      },
+    });
+    // the owner answers again in Feishu just after the bridge gave Google's answer there, before the
+    // bridge reads the event back: Feishu's later answer is the one every side must end with
+    const { resolvePairs } = await import('../../src/app/pairs.ts');
+    const { reverseDeps } = await import('../../src/app/reverse-run.ts');
+    const { pullSpoke } = await import('../../src/sync/reverse.ts');
+    const deps = reverseDeps(w.app, await resolvePairs(w.app));
+    const reply = deps.reply!;
+    deps.reply = async (calendar, eventId, rsvp) => {
+      await reply(calendar, eventId, rsvp);
+      if (eventId === invitation) await w.app.feishu.reply!(calendar, { id: eventId }, 'accepted');
+    };
+    const [rev] = await pullSpoke([pairs.google], deps);
+    expect(rev.failures).toEqual([]);
+    expect((await runSync(w.app)).ok).toBe(true);
+    const f = await feishuEvent(w, pairs.google, invitation);
+    expect(f?.attendees.find((a) => a.id === user().openId)?.rsvp).toBe('accepted');
+    const gc = await copyOf(w, pairs.google, invitation);
+    expect(gc?.event.attendees.find((a) => a.email === me)?.rsvp).toBe('accepted');
+    const m = await copyOf(w, pairs.graph, invitation);
+    expect(m?.event.attendees.find((a) => a.email === user().exchangeEmail)?.rsvp).toBe('accepted');
+    await quiet();
+  });
+
   it('a copy of an invitation deleted on Google declines it in Feishu; it is not copied back', async () => {
     const copy = (await copyOf(w, pairs.google, declined))!;
     expect(copy).toBeDefined();
