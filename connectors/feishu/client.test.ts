@@ -29,7 +29,7 @@ beforeEach(async () => {
 });
 
 describe('feishu connector: listChanges', () => {
-  it('lists 5,000 events in pages of 1000, then an incremental pull returns exactly the changes', async () => {
+  it('lists 5,000 events in pages of 500, then an incremental pull returns exactly the changes', async () => {
     await post('/_emulator/limits', { enabled: false });
     const events = Array.from({ length: 5000 - 2 }, (_, i) => ({
       calendar_id: CAL.alice,
@@ -42,14 +42,14 @@ describe('feishu connector: listChanges', () => {
     const c = connector({ attendees: false });
     const ref = { owner: 'ou_alice', id: CAL.alice };
     const pages = await collect(c.listChanges(ref, null));
-    expect(pages).toHaveLength(5);
+    expect(pages).toHaveLength(10);
     expect(pages.flatMap((p) => p.upserts.map((u) => u.ref.id))).toHaveLength(5000);
     expect(new Set(pages.flatMap((p) => p.upserts.map((u) => u.ref.id))).size).toBe(5000);
     const cursor = pages.at(-1)!.cursor!;
     expect(cursor).toBeTruthy();
     expect(pages.slice(0, -1).every((p) => p.cursor === undefined)).toBe(true);
     const listCalls = (await requests()).filter((r) => r.path.endsWith('/events'));
-    expect(listCalls).toHaveLength(5);
+    expect(listCalls).toHaveLength(10);
 
     await post('/_emulator/events', {
       op: 'patch',
