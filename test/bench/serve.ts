@@ -42,12 +42,12 @@ import { cpuSecondsOf, requestLog, writeFiles } from './sync.ts';
 
 type Figures = Record<string, number | string>;
 const BIN = fileURLToPath(new URL('../../bin/feisync.mjs', import.meta.url));
-/** The node flags of the CLI's shebang: the unthrottled service runs with them too. */
-const SHEBANG = readFileSync(BIN, 'utf8')
-  .split('\n')[0]
-  .split(/\s+/)
-  .slice(1)
-  .filter((t) => t.startsWith('--'));
+/** The node flags and the environment of the CLI's shebang: the unthrottled service runs with them too. */
+const SHEBANG_WORDS = readFileSync(BIN, 'utf8').split('\n')[0].split(/\s+/).slice(1);
+const SHEBANG = SHEBANG_WORDS.filter((t) => t.startsWith('--'));
+const SHEBANG_ENV = Object.fromEntries(
+  SHEBANG_WORDS.filter((t) => /^[A-Z_]+=/.test(t)).map((t) => t.split('=', 2) as [string, string]),
+);
 const UNTHROTTLED = fileURLToPath(new URL('./serve-unthrottled.ts', import.meta.url));
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -110,7 +110,13 @@ function startServe(
   const wrapper = (process.env.BENCH_SERVE_WRAPPER ?? '').split(' ').filter(Boolean);
   const [command, ...rest] = [...wrapper, ...args];
   const proc = spawn(command, rest, {
-    env: { ...process.env, FEISHU_URL: urls.feishu, GOOGLE_URL: urls.google, GRAPH_URL: urls.graph },
+    env: {
+      ...SHEBANG_ENV,
+      ...process.env,
+      FEISHU_URL: urls.feishu,
+      GOOGLE_URL: urls.google,
+      GRAPH_URL: urls.graph,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stderr!.pipe(createWriteStream(logFile));
