@@ -21,6 +21,7 @@ import {
   until,
 } from './twoway-serve-world.ts';
 import {
+  answerOnGoogle,
   copyOf,
   feishuEvent,
   graphVersions,
@@ -157,17 +158,7 @@ describe('two-way through feisync serve', () => {
   });
 
   it('an RSVP on Google is replied in Feishu and reaches Exchange', async () => {
-    const copy = (await copyOf(w, pairs.google, invitation))!;
-    const me = user().googleEmail;
-    const api = calendarFor(w.em.google, me);
-    const g = (await api.events.get({ calendarId: me, eventId: copy.ref.id })).data;
-    await api.events.patch({
-      calendarId: me,
-      eventId: copy.ref.id,
-      requestBody: {
-        attendees: g.attendees!.map((a) => (a.email === me ? { ...a, responseStatus: 'tentative' } : a)),
-      },
-    });
+    await answerOnGoogle(w, pairs.google, invitation, 'tentative');
     await until('Feishu', async () =>
       (await feishuEvent(w, pairs.google, invitation))?.attendees.some(
         (a) => a.id === user().openId && a.rsvp === 'tentative',

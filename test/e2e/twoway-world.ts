@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as lark from '@larksuiteoapi/node-sdk';
+import type { calendar_v3 } from 'googleapis';
 import { TokenCache } from '../../connectors/feishu/cache.ts';
+import { calendarFor } from '../../connectors/google/emulator/testkit.ts';
 import { GraphClient } from '../../connectors/graph/client.ts';
 import type { App } from '../../src/app/compose.ts';
 import { generateTenant, type Tenant } from '../../src/app/demo/tenant.ts';
@@ -239,4 +241,23 @@ export async function feishuInstances(w: TwoWayWorld, eventId: string, from: num
     page_token = r.data?.has_more ? r.data.page_token : undefined;
   } while (page_token);
   return out;
+}
+
+/**
+ * The first user answers an invitation's Google copy as they would in Google Calendar: their own
+ * attendee entry patched. Returns the copy as it was before the answer.
+ */
+export async function answerOnGoogle(w: TwoWayWorld, pair: Pair, key: string, answer: string) {
+  const copy = (await copyOf(w, pair, key))!;
+  const me = w.tenant.users[0].googleEmail;
+  const api = calendarFor(w.em.google, me);
+  const g: calendar_v3.Schema$Event = (await api.events.get({ calendarId: me, eventId: copy.ref.id })).data;
+  await api.events.patch({
+    calendarId: me,
+    eventId: copy.ref.id,
+    requestBody: {
+      attendees: g.attendees!.map((a) => (a.email === me ? { ...a, responseStatus: answer } : a)),
+    },
+  });
+  return g;
 }

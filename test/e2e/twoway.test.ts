@@ -7,6 +7,7 @@ import { runSync } from '../../src/app/sync-run.ts';
 import type { Pair } from '../../src/sync/pair.ts';
 import { googleDrift, graphDrift } from '../support/drift.ts';
 import {
+  answerOnGoogle,
   closeTwoWay,
   copyOf,
   feishuEvent,
@@ -108,20 +109,8 @@ describe('two-way sync through feisync sync', () => {
   });
 
   it('an RSVP on Google is replied in Feishu (an invitation) and reaches Exchange', async () => {
-    const copy = (await copyOf(w, pairs.google, invitation))!;
-    expect(copy).toBeDefined();
-    const me = user().googleEmail;
-    const { calendarFor } = await import('../../connectors/google/emulator/testkit.ts');
-    const api = calendarFor(w.em.google, me);
-    const g = (await api.events.get({ calendarId: me, eventId: copy.ref.id })).data;
-    expect(g.attendees?.find((a) => a.email === me)?.responseStatus).toBe('needsAction');
-    await api.events.patch({
-      calendarId: me,
-      eventId: copy.ref.id,
-      requestBody: {
-        attendees: g.attendees!.map((a) => (a.email === me ? { ...a, responseStatus: 'accepted' } : a)),
-      },
-    });
+    const g = await answerOnGoogle(w, pairs.google, invitation, 'accepted');
+    expect(g.attendees?.find((a) => a.email === user().googleEmail)?.responseStatus).toBe('needsAction');
     const r = await runSync(w.app);
     expect(r.ok).toBe(true);
     const f = await feishuEvent(w, pairs.google, invitation);
@@ -132,18 +121,7 @@ describe('two-way sync through feisync sync', () => {
   });
 
   it('an answer given in Feishu while one from Google is carried there wins on every side', async () => {
-    const copy = (await copyOf(w, pairs.google, invitation))!;
-    const me = user().googleEmail;
-    const { calendarFor } = await import('../../connectors/google/emulator/testkit.ts');
-    const api = calendarFor(w.em.google, me);
-    const g = (await api.events.get({ calendarId: me, eventId: copy.ref.id })).data;
-    await api.events.patch({
-      calendarId: me,
-      eventId: copy.ref.id,
-      requestBody: {
-        attendees: g.attendees!.map((a) => (a.email === me ? { ...a, responseStatus: 'tentative' } : a)),
-      },
-    });
+    await answerOnGoogle(w, pairs.google, invitation, 'tentative');
     // the owner answers again in Feishu just after the bridge gave Google's answer there, before the
     // bridge reads the event back: Feishu's later answer is the one every side must end with
     const { resolvePairs } = await import('../../src/app/pairs.ts');
@@ -161,7 +139,7 @@ describe('two-way sync through feisync sync', () => {
     const f = await feishuEvent(w, pairs.google, invitation);
     expect(f?.attendees.find((a) => a.id === user().openId)?.rsvp).toBe('accepted');
     const gc = await copyOf(w, pairs.google, invitation);
-    expect(gc?.event.attendees.find((a) => a.email === me)?.rsvp).toBe('accepted');
+    expect(gc?.event.attendees.find((a) => a.email === user().googleEmail)?.rsvp).toBe('accepted');
     const m = await copyOf(w, pairs.graph, invitation);
     expect(m?.event.attendees.find((a) => a.email === user().exchangeEmail)?.rsvp).toBe('accepted');
     await quiet();
