@@ -112,4 +112,18 @@ describe('feishu connector: connections', () => {
     const log = (await requests()).filter((r) => r.path.endsWith('/tenant_access_token/internal'));
     expect(log.map((r) => r.status)).toEqual([0, 0, 200]);
   });
+
+  it("reads an answer that is not JSON (a proxy's error page) as a failure with its status", async () => {
+    await post('/_emulator/faults', [
+      {
+        match: { path: '/contact/v3/users/batch_get_id$' },
+        action: { status: 502, body: '<html>Bad Gateway</html>', headers: { 'content-type': 'text/html' } },
+      },
+    ]);
+    const c = connector(0);
+    const err = await c.lookupUsersByEmail(['alice@example.com']).catch((e) => e);
+    expect(err).toMatchObject({ kind: 'transient', status: 502 });
+    expect(err.message).toContain('502');
+    c.close();
+  });
 });
