@@ -3,6 +3,7 @@
  * accounts, into sync pairs; saves them, retiring pairs the config no longer yields.
  */
 import { createHash } from 'node:crypto';
+import PQueue from 'p-queue';
 import type { Config } from '../config/index.ts';
 import type { Attendee, CanonicalEvent } from '../core/index.ts';
 import type { CalendarInfo } from '../ports/index.ts';
@@ -49,52 +50,11 @@ export async function resolvePairs(app: App, only?: string): Promise<Resolution>
   const openIds = emails.length ? await app.feishu.lookupUsersByEmail(emails) : new Map<string, string>();
   for (const [email, id] of known) openIds.set(email, id);
   const moved = await migratedUsers(app);
-  const pairs: Pair[] = [];
-  for (const u of chosen) {
-    const openId = u.feishu.startsWith('ou_') ? u.feishu : openIds.get(u.feishu);
-    if (!openId) {
-      problems.push({ user: u.feishu, problem: 'no Feishu user with this e-mail or open_id' });
-      continue;
-    }
-    if (!(await app.userTokens.get(openId))) {
-      problems.push({
-        user: u.feishu,
-        problem: 'has not consented yet (no Feishu user token): their calendars cannot be read',
-      });
-      continue;
-    }
-    let calendars: string[];
-    try {
-      calendars = await calendarsOf(app, openId, u.calendars);
-    } catch (e) {
-      problems.push({ user: u.feishu, problem: `cannot read the calendars: ${(e as Error).message}` });
-      continue;
-    }
-    const targets: [Spoke, string | undefined][] = [
-      ['google', app.spokes.google ? u.google : undefined],
-      ['graph', app.spokes.graph ? u.exchange : undefined],
-    ];
-    const target = moved.get(u.feishu.toLowerCase());
-    for (const calendar of calendars) {
-      for (const [spoke, owner] of targets) {
-        if (!owner) continue;
-        // a migrated user's pair to their target: two-way with the spoke as the source of truth
-        const override =
-          target === spoke ? { direction: 'two-way' as const, conflicts: 'spoke-wins' as const } : {};
-        pairs.push({
-          id: pairId(calendar, spoke, owner, 'primary'),
-          userKey: u.feishu,
-          feishu: { owner: openId, id: calendar },
-          spoke,
-          target: { owner, id: 'primary' },
-          direction: (spoke === 'google'
-            ? config.sync.direction.google
-            : config.sync.direction.exchange) as Pair['direction'],
-          ...override,
-        });
-      }
-    }
-  }
+  // each user's token and calendars are one or two Feishu reads: eight users at a time, in order
+  const queue = new PQueue({ concurrency: 8 });
+  const perUser = await queue.addAll(chosen.map((u) => () => pairsOfUser(app, u, openIds, moved)));
+  const pairs = perUser.flatMap((r) => ('problem' in r ? [] : r.pairs));
+  for (const r of perUser) if ('problem' in r) problems.push(r.problem);
   await savePairs(app, pairs, !only);
   const people = new Map<string, Explicit>();
   for (const u of users) {
@@ -221,6 +181,57 @@ function reverseMapper(config: Config, people: Map<string, Explicit>, pair: Pair
       optional: a.optional,
     };
   };
+}
+
+/** One user's pairs (their calendars to each spoke they have), or why they have none yet. */
+async function pairsOfUser(
+  app: App,
+  u: Explicit,
+  openIds: Map<string, string>,
+  moved: Map<string, Spoke>,
+): Promise<{ pairs: Pair[] } | { problem: Resolution['problems'][number] }> {
+  const { config } = app;
+  const openId = u.feishu.startsWith('ou_') ? u.feishu : openIds.get(u.feishu);
+  if (!openId) return { problem: { user: u.feishu, problem: 'no Feishu user with this e-mail or open_id' } };
+  if (!(await app.userTokens.get(openId)))
+    return {
+      problem: {
+        user: u.feishu,
+        problem: 'has not consented yet (no Feishu user token): their calendars cannot be read',
+      },
+    };
+  let calendars: string[];
+  try {
+    calendars = await calendarsOf(app, openId, u.calendars);
+  } catch (e) {
+    return { problem: { user: u.feishu, problem: `cannot read the calendars: ${(e as Error).message}` } };
+  }
+  const targets: [Spoke, string | undefined][] = [
+    ['google', app.spokes.google ? u.google : undefined],
+    ['graph', app.spokes.graph ? u.exchange : undefined],
+  ];
+  const target = moved.get(u.feishu.toLowerCase());
+  const pairs: Pair[] = [];
+  for (const calendar of calendars) {
+    for (const [spoke, owner] of targets) {
+      if (!owner) continue;
+      // a migrated user's pair to their target: two-way with the spoke as the source of truth
+      const override =
+        target === spoke ? { direction: 'two-way' as const, conflicts: 'spoke-wins' as const } : {};
+      pairs.push({
+        id: pairId(calendar, spoke, owner, 'primary'),
+        userKey: u.feishu,
+        feishu: { owner: openId, id: calendar },
+        spoke,
+        target: { owner, id: 'primary' },
+        direction: (spoke === 'google'
+          ? config.sync.direction.google
+          : config.sync.direction.exchange) as Pair['direction'],
+        ...override,
+      });
+    }
+  }
+  return { pairs };
 }
 
 async function calendarsOf(app: App, openId: string, wanted: Explicit['calendars']): Promise<string[]> {

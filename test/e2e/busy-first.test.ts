@@ -441,6 +441,20 @@ describe('busy time first', () => {
     expect(overlapping.length).toBeGreaterThanOrEqual(3);
   }, 120_000);
 
+  it("resolving the pairs reads several users' calendars side by side", async () => {
+    // each primary calendar answered after 300 ms: one user after another, a tenant of a thousand
+    // users waited five minutes before its first pull
+    const w = await world(4, 10);
+    await faults(w.em, [{ match: { path: 'calendars/primary$' }, action: { delayMs: 300 } }]);
+    const since = (await requests(w.em)).at(-1)?.seq ?? 0;
+    const { pairs } = await resolvePairs(w.app);
+    expect(pairs).toHaveLength(8);
+    const primaries = (await requests(w.em, since)).filter((r) => r.path.endsWith('calendars/primary'));
+    expect(primaries).toHaveLength(4);
+    const overlapping = primaries.filter((b, i) => primaries.slice(0, i).some((a) => b.at < a.at + a.ms));
+    expect(overlapping).toHaveLength(3);
+  }, 120_000);
+
   it('serve: pulls of a calendar go on while its attendees stage reads, which then fills every copy', async () => {
     const w = await world(2, 160);
     await w.app.close();
